@@ -1,0 +1,7 @@
+"""marketlake: Binance's public market-data archive as an exact, incremental Parquet lake."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
