@@ -18,6 +18,7 @@ runners decide retry versus fail by that flag, never by message text::
     │   └── HttpStatusError         any other unexpected status            (terminal)
     ├── IntegrityError              bytes that cannot be trusted
     │   ├── ChecksumMismatchError   sha256 differs from the CHECKSUM file  (terminal)
+    │   ├── MissingChecksumError    a zip published without its CHECKSUM   (terminal)
     │   ├── CorruptArchiveError     not a readable single-member zip       (terminal)
     │   └── MalformedDataError      a CSV row that does not fit the schema (terminal)
     ├── ManifestError               the state store                        (terminal)
@@ -93,6 +94,10 @@ class IntegrityError(MarketlakeError):
 
 class ChecksumMismatchError(IntegrityError):
     """The zip's sha256 differs from its CHECKSUM file."""
+
+
+class MissingChecksumError(IntegrityError):
+    """A zip is published without its CHECKSUM file, so it cannot be verified."""
 
 
 class CorruptArchiveError(IntegrityError):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from marketlake.cli import demo, mirror
+from marketlake.cli import db, demo, ingest, mirror, status
 from marketlake.cli._logging import LogFormat, configure_logging
 
 app = typer.Typer(
@@ -17,7 +17,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(mirror.app, name="mirror")
+app.add_typer(db.app, name="db")
+app.command("status")(status.status)
 app.command("demo")(demo.demo)
+app.command("ingest")(ingest.ingest)
 
 
 @app.callback()

@@ -1,0 +1,36 @@
+"""Options shared by several commands (lake, manifest, source, config)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from marketlake.settings import Settings, resolve_settings
+
+LakeOption = Annotated[
+    Path | None, typer.Option("--lake", help="Lake directory [default: ./marketlake-data].")
+]
+ManifestOption = Annotated[
+    str | None,
+    typer.Option(
+        "--manifest",
+        help="Manifest DSN: a SQLite path or postgresql://... [default: SQLite in the lake].",
+    ),
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source", help="Archive base URL (a mirror or the stand-in) [default: the real archive]."
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML config file [default: ./marketlake.toml if present]."),
+]
+
+
+def settings_from(config: Path | None, **flags: object) -> Settings:
+    """Settings from defaults < config file < MARKETLAKE_* environment < these flags."""
+    return resolve_settings({k: v for k, v in flags.items() if v is not None}, config=config)

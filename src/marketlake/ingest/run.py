@@ -1,0 +1,234 @@
+"""Run an ingest: plan, then fetch -> verify -> decode -> write -> record, concurrently.
+
+Downloads run as asyncio tasks in this process (keep-alive, bounded concurrency, retries in the
+source layer); decoding runs in a pool of long-lived worker processes. Zip bytes held in memory
+are bounded by a :class:`ByteBudget`. Outcomes are recorded in the manifest in batches by the
+:class:`Recorder`. A 418 (banned) stops the run: nothing more is fetched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from marketlake.catalog.arrow import SCHEMA_VERSION
+from marketlake.errors import BannedError, MarketlakeError, NotFoundError
+from marketlake.ingest.budget import ByteBudget
+from marketlake.ingest.plan import Plan, PlannedPartition, build_plan
+from marketlake.ingest.recorder import Recorder
+from marketlake.ingest.report import PartitionOutcome, RunReport, RunTally
+from marketlake.ingest.request import IngestRequest
+from marketlake.ingest.worker import DecodeOutcome, DecodePool, SharedBytes, run_decode_job
+from marketlake.ingest.write import WrittenPartition, sweep_temp_files
+from marketlake.manifest import open_manifest
+from marketlake.manifest.abc import ManifestStore
+from marketlake.manifest.models import PartitionRecord, PartitionStatus
+from marketlake.settings import Settings
+from marketlake.source import ArchiveClient, ArchiveListing, SourceConfig, VerifiedFile
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BYTE_BUDGET = 768 * 1024 * 1024
+
+
+class RunObserver(Protocol):
+    """Receives progress: the plan once, then one outcome per partition (for progress bars)."""
+
+    def on_plan(self, plan: Plan) -> None:
+        """The run's plan is known."""
+
+    def on_partition(self, outcome: PartitionOutcome) -> None:
+        """One partition finished (done, failed or unavailable)."""
+
+
+class _SilentObserver:
+    def on_plan(self, plan: Plan) -> None:
+        pass
+
+    def on_partition(self, outcome: PartitionOutcome) -> None:
+        pass
+
+
+@dataclass
+class _RunContext:
+    settings: Settings
+    client: ArchiveClient
+    pool: DecodePool
+    recorder: Recorder
+    budget: ByteBudget
+    observer: RunObserver
+    tally: RunTally
+    stop_reason: str | None = None
+
+
+def _done_record(
+    source: str, planned: PlannedPartition, verified: VerifiedFile, written: WrittenPartition
+) -> PartitionRecord:
+    remote = planned.remote.zip
+    return PartitionRecord(
+        source=source,
+        key=planned.key,
+        status=PartitionStatus.DONE,
+        rows=written.rows,
+        rows_in_file=written.rows_in_file,
+        min_time=written.min_time,
+        max_time=written.max_time,
+        files=tuple(str(path) for path in written.files),
+        sha256=verified.sha256,
+        etag=remote.etag,
+        size=remote.size,
+        source_last_modified=remote.last_modified,
+        schema_version=SCHEMA_VERSION,
+    )
+
+
+def _problem_record(
+    source: str, planned: PlannedPartition, status: PartitionStatus, error: str
+) -> PartitionRecord:
+    remote = planned.remote.zip
+    return PartitionRecord(
+        source=source,
+        key=planned.key,
+        status=status,
+        etag=remote.etag,
+        size=remote.size,
+        source_last_modified=remote.last_modified,
+        schema_version=SCHEMA_VERSION,
+        error=error,
+    )
+
+
+async def _decode(ctx: _RunContext, verified: VerifiedFile) -> DecodeOutcome:
+    shared = SharedBytes(verified.data)
+    try:
+        job = shared.job(verified.key, ctx.settings.lake, verified.sha256)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(ctx.pool.executor, run_decode_job, job)
+    finally:
+        shared.release()
+
+
+def _finish(
+    ctx: _RunContext, planned: PlannedPartition, record: PartitionRecord, nbytes: int
+) -> None:
+    superseded = planned.supersedes if record.status is PartitionStatus.DONE else ()
+    ctx.recorder.add(record, superseded)
+    outcome = PartitionOutcome(
+        key=planned.key.zip_key,
+        status=record.status,
+        rows=record.rows or 0,
+        bytes=nbytes,
+        error=record.error,
+    )
+    ctx.tally.add(outcome)
+    ctx.observer.on_partition(outcome)
+    if record.status is PartitionStatus.FAILED:
+        logger.warning("failed %s: %s", planned.key.zip_key, record.error)
+
+
+async def _fetch_and_decode(ctx: _RunContext, planned: PlannedPartition) -> PartitionRecord:
+    source = ctx.settings.download_url
+    try:
+        verified = await ctx.client.fetch_verified(planned.key)
+    except NotFoundError as exc:
+        return _problem_record(source, planned, PartitionStatus.UNAVAILABLE, exc.message)
+    except BannedError as exc:
+        ctx.stop_reason = f"banned by the server (HTTP 418) at {planned.key.zip_key}"
+        return _problem_record(source, planned, PartitionStatus.FAILED, exc.message)
+    except MarketlakeError as exc:
+        return _problem_record(source, planned, PartitionStatus.FAILED, exc.message)
+    outcome = await _decode(ctx, verified)
+    if outcome.written is None:
+        message = f"{outcome.error_type}: {outcome.error}"
+        return _problem_record(source, planned, PartitionStatus.FAILED, message)
+    return _done_record(source, planned, verified, outcome.written)
+
+
+async def _process(ctx: _RunContext, planned: PlannedPartition) -> None:
+    size = planned.remote.zip.size
+    await ctx.budget.acquire(size)
+    try:
+        if ctx.stop_reason is not None:
+            ctx.tally.not_attempted += 1
+            return
+        record = await _fetch_and_decode(ctx, planned)
+        _finish(ctx, planned, record, size if record.status is PartitionStatus.DONE else 0)
+    finally:
+        await ctx.budget.release(size)
+
+
+def _source_config(settings: Settings) -> SourceConfig:
+    return SourceConfig(
+        download_url=settings.download_url,
+        listing_url=settings.listing_url,
+        concurrency=settings.concurrency,
+    )
+
+
+async def _execute(
+    settings: Settings,
+    store: ManifestStore,
+    plan: Plan,
+    client: ArchiveClient,
+    observer: RunObserver,
+) -> RunTally:
+    tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
+    if not plan.partitions:
+        return tally
+    sweep_temp_files(settings.lake)
+    recorder = Recorder(store, settings.lake)
+    workers = min(settings.workers, len(plan.partitions))
+    with DecodePool(workers) as pool:
+        ctx = _RunContext(
+            settings, client, pool, recorder, ByteBudget(DEFAULT_BYTE_BUDGET), observer, tally
+        )
+        try:
+            await asyncio.gather(*(_process(ctx, p) for p in plan.partitions))
+        finally:
+            recorder.flush()
+    tally.stop_reason = ctx.stop_reason
+    return tally
+
+
+async def ingest_async(
+    settings: Settings, request: IngestRequest, observer: RunObserver | None = None
+) -> RunReport:
+    """Ingest what ``request`` names into the lake of ``settings``; return the run report."""
+    watcher = observer or _SilentObserver()
+    started, clock = datetime.now(UTC), time.perf_counter()
+    settings.lake.mkdir(parents=True, exist_ok=True)
+    with open_manifest(settings.manifest, lake_root=settings.lake) as store:
+        async with ArchiveClient(_source_config(settings)) as client:
+            plan = await build_plan(ArchiveListing(client), store, settings.download_url, request)
+            watcher.on_plan(plan)
+            if request.dry_run:
+                tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
+            else:
+                tally = await _execute(settings, store, plan, client, watcher)
+            stats = client.stats
+    return RunReport.build(
+        request=request,
+        settings=settings,
+        plan=plan,
+        tally=tally,
+        source_stats=stats,
+        started_at=started,
+        seconds=time.perf_counter() - clock,
+    )
+
+
+def ingest(
+    settings: Settings, request: IngestRequest, observer: RunObserver | None = None
+) -> RunReport:
+    """Synchronous :func:`ingest_async`."""
+    return asyncio.run(ingest_async(settings, request, observer))
+
+
+def write_report(report: RunReport, lake: Path) -> Path:
+    """Write ``report`` as JSON under ``<lake>/_runs/`` and return its path."""
+    return report.write(lake / "_runs")

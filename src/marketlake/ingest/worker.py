@@ -1,0 +1,141 @@
+"""Decode workers: long-lived processes that turn verified zip bytes into lake files.
+
+Importing pyarrow costs more than decoding a small file, so workers are started once per run
+and kept. Zip bytes reach a worker through shared memory (one copy, no pickling of large
+buffers); where shared memory is unavailable (a small /dev/shm) they are sent pickled.
+A worker never raises across the process boundary: it returns a :class:`DecodeOutcome`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import resource_tracker
+from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from marketlake.catalog import ArchiveKey
+from marketlake.errors import MarketlakeError
+from marketlake.ingest.write import WrittenPartition, decode_to_lake
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DecodeJob:
+    """One verified zip to decode: in shared memory (``shm_name``) or inline (``data``)."""
+
+    key: ArchiveKey
+    lake_root: str
+    sha256: str
+    size: int
+    shm_name: str | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class DecodeOutcome:
+    """What a worker made of a job: the written partition, or the reason it failed."""
+
+    written: WrittenPartition | None
+    error: str | None = None
+    error_type: str | None = None
+
+
+def _decode(job: DecodeJob, data: bytes | memoryview) -> DecodeOutcome:
+    try:
+        written = decode_to_lake(data, job.key, Path(job.lake_root), sha256=job.sha256)
+    except MarketlakeError as exc:
+        return DecodeOutcome(None, exc.message, type(exc).__name__)
+    except Exception as exc:  # a bug or an untranslated library error: fail the partition loudly
+        logger.exception("unexpected error decoding %s", job.key)
+        return DecodeOutcome(None, f"internal error: {type(exc).__name__}: {exc}", "InternalError")
+    return DecodeOutcome(written)
+
+
+def run_decode_job(job: DecodeJob) -> DecodeOutcome:
+    """Decode one job (runs inside a worker process)."""
+    if job.data is not None:
+        return _decode(job, job.data)
+    assert job.shm_name is not None
+    shm = _attach(job.shm_name)
+    view = shm.buf[: job.size]
+    try:
+        return _decode(job, view)
+    finally:
+        view.release()
+        shm.close()
+
+
+def _attach(name: str) -> SharedMemory:
+    """Attach to the parent's segment without letting this process's tracker unlink it."""
+    if sys.version_info >= (3, 13):
+        return SharedMemory(name=name, track=False)
+    shm = SharedMemory(name=name)
+    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    return shm
+
+
+def _warm_up() -> None:
+    import pyarrow.csv
+    import pyarrow.parquet  # noqa: F401
+
+
+class DecodePool:
+    """A pool of decode processes, started once and reused for every partition of a run."""
+
+    def __init__(self, workers: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self._executor: Executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_warm_up
+        )
+
+    @property
+    def executor(self) -> Executor:
+        """The executor jobs are submitted to."""
+        return self._executor
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class SharedBytes:
+    """Zip bytes placed in shared memory for a worker; unlinked when the job is over."""
+
+    def __init__(self, data: bytes) -> None:
+        self.size = len(data)
+        self._shm: SharedMemory | None = None
+        try:
+            self._shm = SharedMemory(create=True, size=max(1, self.size))
+        except OSError as exc:
+            logger.debug("shared memory unavailable (%s); sending bytes inline", exc)
+            self._inline: bytes | None = data
+            return
+        self._shm.buf[: self.size] = data
+        self._inline = None
+
+    def job(self, key: ArchiveKey, lake_root: Path, sha256: str) -> DecodeJob:
+        """The decode job for these bytes."""
+        name = self._shm.name if self._shm is not None else None
+        return DecodeJob(key, str(lake_root), sha256, self.size, name, self._inline)
+
+    def release(self) -> None:
+        """Free the shared memory."""
+        if self._shm is not None:
+            self._shm.close()
+            self._shm.unlink()
+            self._shm = None
+        self._inline = None

@@ -1,0 +1,419 @@
+"""Write one partition's batches as a Parquet file in the lake, atomically.
+
+``decode_to_lake`` is the whole decode stage for one verified zip: unzip -> decode ->
+quirks -> write. The output is a pure function of the input bytes and key: the same zip
+always gives the same file, byte for byte, so workers can run it in any process.
+
+Writing goes to a hidden ``.<name>.<pid>.<random>.tmp`` file in the partition's folder,
+which is fsynced and then renamed over the final name (``os.replace``), and the folder is
+fsynced: readers see the old file or the new one, never a partial one. A crash leaves at
+most such temp files; :func:`sweep_temp_files` removes them.
+
+Parquet choices (measured on the archive's data): zstd; row groups of about a million rows
+(fewer for wide schemas, so a row group's Arrow data stays near 128 MiB); decimals of
+precision <= 18 stored as INT64; time and integer (id) columns DELTA_BINARY_PACKED without
+a dictionary; statistics on; the schema's metadata names dataset, market, schema version,
+source key and, when given, the zip's sha256.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from marketlake.catalog import ArchiveKey, Dataset, get_dataset
+from marketlake.catalog.arrow import lake_schema
+from marketlake.errors import LakeError
+from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.quirks import DuplicateRows, SortOrder, sorted_batches
+from marketlake.ingest.unzip import iter_zip_member, read_zip_member
+from marketlake.lake.layout import partition_path
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+logger = logging.getLogger(__name__)
+
+ROW_GROUP_MAX_ROWS = 1_048_576
+ROW_GROUP_TARGET_BYTES = 128 * 1024 * 1024
+TEMP_SUFFIX = ".tmp"
+COMPRESSION = "zstd"
+_VARIABLE_WIDTH = 16
+
+
+@dataclass(frozen=True)
+class WrittenPartition:
+    """What one partition write produced.
+
+    ``rows`` is what the lake file holds, ``rows_in_file`` what the CSV held (they differ
+    only where a catalog quirk dropped duplicate rows); ``min_time``/``max_time`` span the
+    dataset's time column (None for an empty file); ``reordered`` says the file was out of
+    order and was sorted; ``repeated_sort_keys`` counts rows whose sort key equals the
+    previous row's (duplicate ids the archive published and the lake keeps).
+    """
+
+    files: tuple[PurePosixPath, ...]
+    rows: int
+    rows_in_file: int
+    min_time: datetime | None
+    max_time: datetime | None
+    bytes_written: int
+    reordered: bool = False
+    repeated_sort_keys: int = 0
+
+
+def decode_to_lake(
+    data: bytes | memoryview, key: ArchiveKey, lake_root: Path, *, sha256: str | None = None
+) -> WrittenPartition:
+    """Decode a verified archive zip held in memory into its lake file."""
+    member = read_zip_member(data)
+    if member.name != key.csv_name:
+        logger.warning("%s: zip member is %r, expected %r", key, member.name, key.csv_name)
+    batches = decode_csv(iter_zip_member(data), key)
+    return write_partition(batches, key, lake_root, sha256=sha256)
+
+
+def write_partition(
+    batches: Iterable[pa.RecordBatch],
+    key: ArchiveKey,
+    lake_root: Path,
+    *,
+    sha256: str | None = None,
+) -> WrittenPartition:
+    """Write ``batches`` (lake schema of ``key``) as the partition's Parquet file, atomically."""
+    relative = partition_path(key)
+    final = Path(lake_root) / relative
+    spec = get_dataset(key.dataset)
+    schema = _file_schema(key, sha256)
+    temp = _temp_path(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        summary = _write_stream(batches, spec, schema, temp)
+        if not summary.in_order:
+            summary = _rewrite_sorted(temp, final, spec, schema, summary)
+            temp = summary.path
+        size = _commit(temp, final)
+    except BaseException as exc:
+        _remove_quietly(temp)
+        if isinstance(exc, (OSError, _arrow_error())):
+            raise LakeError(f"cannot write {final}: {exc}", key=key.zip_key) from exc
+        raise
+    return summary.result(relative, size)
+
+
+def remove_partition_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> int:
+    """Delete lake files (lake-relative paths) and their folders left empty; how many went."""
+    root = Path(lake_root).resolve()
+    removed = 0
+    for relative in files:
+        path = _inside(root, relative)
+        try:
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise LakeError(f"cannot remove {path}: {exc}") from exc
+        _prune_empty_parents(path.parent, root)
+    return removed
+
+
+def sweep_temp_files(lake_root: Path, *, min_age_seconds: float = 0.0) -> tuple[Path, ...]:
+    """Remove temp files and folders that interrupted writes left; the paths removed.
+
+    Only our own ``.<name>.tmp`` entries are touched. With writers running, pass a
+    ``min_age_seconds`` longer than any write takes.
+    """
+    cutoff = time.time() - min_age_seconds
+    removed = []
+    for path in sorted(Path(lake_root).rglob("." + "*" + TEMP_SUFFIX)):
+        try:
+            if path.lstat().st_mtime > cutoff:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    if removed:
+        logger.info("removed %d temp entries under %s", len(removed), lake_root)
+    return tuple(removed)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What streaming one partition into a Parquet file found."""
+
+    path: Path
+    rows: int
+    rows_in_file: int
+    min_time: datetime | None
+    max_time: datetime | None
+    in_order: bool
+    repeated_sort_keys: int
+    reordered: bool = False
+
+    def result(self, relative: PurePosixPath, size: int) -> WrittenPartition:
+        return WrittenPartition(
+            files=(relative,),
+            rows=self.rows,
+            rows_in_file=self.rows_in_file,
+            min_time=self.min_time,
+            max_time=self.max_time,
+            bytes_written=size,
+            reordered=self.reordered,
+            repeated_sort_keys=self.repeated_sort_keys,
+        )
+
+
+def _write_stream(
+    batches: Iterable[pa.RecordBatch], spec: Dataset, schema: pa.Schema, path: Path
+) -> _Summary:
+    """Stream ``batches`` through the dataset's quirks into a Parquet file at ``path``."""
+    duplicates = DuplicateRows() if spec.duplicated_rows else None
+    order = SortOrder(spec.sort_column) if spec.sort_column else None
+    times = _TimeRange(spec.time_column)
+    rows_in_file = 0
+    with _ParquetSink(path, schema) as sink:
+        for batch in batches:
+            rows_in_file += batch.num_rows
+            kept = duplicates.filter(batch) if duplicates else batch
+            times.observe(kept)
+            if order:
+                order.observe(kept)
+            sink.write(kept)
+    if duplicates and duplicates.rows_kept != rows_in_file:
+        logger.info("%s: dropped %d duplicate rows", path.name, rows_in_file - sink.rows)
+    return _Summary(
+        path=path,
+        rows=sink.rows,
+        rows_in_file=rows_in_file,
+        min_time=times.low,
+        max_time=times.high,
+        in_order=order.in_order if order else True,
+        repeated_sort_keys=order.repeated_keys if order else 0,
+    )
+
+
+def _rewrite_sorted(
+    unsorted: Path, final: Path, spec: Dataset, schema: pa.Schema, found: _Summary
+) -> _Summary:
+    """Sort the finished temp file by the dataset's sort column into a new temp file."""
+    assert spec.sort_column is not None
+    target = _temp_path(final)
+    work_dir = target.with_name(target.name.removesuffix(TEMP_SUFFIX) + ".sort" + TEMP_SUFFIX)
+    order = SortOrder(spec.sort_column)
+    try:
+        work_dir.mkdir()
+        with _ParquetSink(target, schema) as sink:
+            for batch in sorted_batches(unsorted, spec.sort_column, schema, work_dir=work_dir):
+                order.observe(batch)
+                sink.write(batch)
+    except BaseException:
+        _remove_quietly(target)
+        raise
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        _remove_quietly(unsorted)
+    if not order.in_order or sink.rows != found.rows:
+        _remove_quietly(target)
+        raise LakeError(f"sorting {unsorted} by {spec.sort_column} lost its order or rows")
+    return _Summary(
+        path=target,
+        rows=found.rows,
+        rows_in_file=found.rows_in_file,
+        min_time=found.min_time,
+        max_time=found.max_time,
+        in_order=True,
+        repeated_sort_keys=order.repeated_keys,
+        reordered=True,
+    )
+
+
+class _ParquetSink:
+    """A Parquet writer that cuts the stream into row groups of a fixed number of rows."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._path = path
+        self._schema = schema
+        self._group_rows = row_group_rows(schema)
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def __enter__(self) -> _ParquetSink:
+        self._writer = open_parquet_writer(self._path, self._schema)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        assert self._writer is not None
+        try:
+            if exc_type is None and self._pending_rows:
+                self._flush(self._pending_rows)
+        finally:
+            self._writer.close()
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Queue ``batch``; write every full row group."""
+        if batch.num_rows == 0:
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
+        while self._pending_rows >= self._group_rows:
+            self._flush(self._group_rows)
+
+    def _flush(self, rows: int) -> None:
+        import pyarrow as pa
+
+        assert self._writer is not None
+        table = pa.Table.from_batches(self._pending)
+        self._writer.write_table(table.slice(0, rows), row_group_size=rows)
+        rest = table.slice(rows)
+        self._pending = rest.to_batches()
+        self._pending_rows = rest.num_rows
+
+
+def row_group_rows(schema: pa.Schema) -> int:
+    """Rows per row group: about a million, fewer when rows are wide."""
+    width = sum(_value_width(f.type) for f in schema)
+    return max(1, min(ROW_GROUP_MAX_ROWS, ROW_GROUP_TARGET_BYTES // max(width, 1)))
+
+
+def _value_width(data_type: pa.DataType) -> int:
+    """Bytes one value takes in Arrow memory (an estimate for strings)."""
+    try:
+        return max(1, int(data_type.bit_width) // 8)
+    except ValueError:
+        return _VARIABLE_WIDTH
+
+
+def open_parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A Parquet writer with the lake's encoding choices for ``schema``."""
+    import pyarrow.parquet as pq
+
+    delta = [f.name for f in schema if _is_delta_column(f.type)]
+    dictionary = [f.name for f in schema if f.name not in delta]
+    return pq.ParquetWriter(
+        str(path),
+        schema,
+        compression=COMPRESSION,
+        use_dictionary=dictionary,
+        column_encoding=dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
+        store_decimal_as_integer=True,
+        write_statistics=True,
+    )
+
+
+def _is_delta_column(data_type: pa.DataType) -> bool:
+    """Time and integer columns: ids and clocks, mostly increasing, rarely repeated."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_timestamp(data_type) or pa.types.is_int64(data_type))
+
+
+class _TimeRange:
+    """Running minimum and maximum of the dataset's time column."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.low: datetime | None = None
+        self.high: datetime | None = None
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.compute as pc
+
+        low, high = pc.min_max(batch.column(self.column)).values()
+        if not low.is_valid:
+            return
+        low_time, high_time = _as_utc(low.as_py()), _as_utc(high.as_py())
+        self.low = low_time if self.low is None else min(self.low, low_time)
+        self.high = high_time if self.high is None else max(self.high, high_time)
+
+
+def _as_utc(value: datetime | date) -> datetime:
+    """A timestamp (or a date, at midnight) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _file_schema(key: ArchiveKey, sha256: str | None) -> pa.Schema:
+    """The lake schema with the file's provenance added to its metadata."""
+    schema = lake_schema(key.dataset, key.market)
+    metadata = dict(schema.metadata or {})
+    metadata[b"marketlake.source_key"] = key.zip_key.encode()
+    if sha256 is not None:
+        metadata[b"marketlake.sha256"] = sha256.lower().encode()
+    return schema.with_metadata(metadata)
+
+
+def _temp_path(final: Path) -> Path:
+    """A unique hidden temp name beside ``final``."""
+    token = f"{os.getpid()}.{secrets.token_hex(4)}"
+    return final.with_name(f".{final.name}.{token}{TEMP_SUFFIX}")
+
+
+def _commit(temp: Path, final: Path) -> int:
+    """fsync ``temp``, rename it over ``final``, fsync the folder; the file's size."""
+    _fsync(temp)
+    size = temp.stat().st_size
+    temp.replace(final)
+    _fsync_dir(final.parent)
+    return size
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - directories cannot be opened elsewhere
+        return
+    _fsync(folder)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:  # pragma: no cover - left for sweep_temp_files
+        logger.warning("cannot remove temp file %s: %s", path, exc)
+
+
+def _inside(root: Path, relative: PurePosixPath | str) -> Path:
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise LakeError(f"{relative} is not a file inside the lake {root}")
+    return path
+
+
+def _prune_empty_parents(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _arrow_error() -> type[Exception]:
+    import pyarrow as pa
+
+    error: type[Exception] = pa.ArrowException
+    return error

@@ -1,0 +1,138 @@
+"""One settings object, resolved from defaults < config file < environment < command line.
+
+The config file is TOML (``marketlake.toml`` in the working directory, or the file named by
+``--config`` / ``MARKETLAKE_CONFIG``), with the same names as the command-line options::
+
+    lake = "/data/marketlake"
+    manifest = "postgresql://ingest@db/marketlake"
+    source = "http://127.0.0.1:8080"
+    workers = 4
+
+Environment variables are the upper-cased names prefixed with ``MARKETLAKE_``
+(``MARKETLAKE_LAKE``, ``MARKETLAKE_MANIFEST``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from marketlake.errors import ConfigError
+
+ENV_PREFIX = "MARKETLAKE_"
+DEFAULT_CONFIG_FILE = "marketlake.toml"
+REAL_DOWNLOAD_URL = "https://data.binance.vision"
+REAL_LISTING_URL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
+
+
+def mask_secret(dsn: str | None) -> str | None:
+    """A DSN or URL with its password replaced by ``***``."""
+    if not dsn or "@" not in dsn:
+        return dsn
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the lake, the manifest and the archive are, and how hard to work."""
+
+    lake: Path = Path("marketlake-data")
+    manifest: str | None = field(default=None, repr=False)
+    source: str | None = None
+    workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    concurrency: int = 16
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(lake={str(self.lake)!r}, manifest={mask_secret(self.manifest)!r}, "
+            f"source={self.source!r}, workers={self.workers}, concurrency={self.concurrency})"
+        )
+
+    @property
+    def download_url(self) -> str:
+        """Where archive files are downloaded from."""
+        return (self.source or REAL_DOWNLOAD_URL).rstrip("/")
+
+    @property
+    def listing_url(self) -> str:
+        """Where the bucket is listed (the bucket-named S3 form)."""
+        if self.source is None:
+            return REAL_LISTING_URL
+        return self.source.rstrip("/") + "/data.binance.vision"
+
+
+_CONVERTERS: dict[str, Any] = {
+    "lake": Path,
+    "manifest": str,
+    "source": str,
+    "workers": int,
+    "concurrency": int,
+}
+
+
+def _convert(name: str, value: object, origin: str) -> object:
+    try:
+        converted = _CONVERTERS[name](value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {name} = {value!r} is not valid: {exc}") from exc
+    if name in ("workers", "concurrency") and isinstance(converted, int) and converted < 1:
+        raise ConfigError(f"{origin}: {name} must be at least 1, got {converted}")
+    return converted
+
+
+def _from_mapping(values: Mapping[str, object], origin: str) -> dict[str, object]:
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown setting(s) {', '.join(unknown)}; known: {sorted(known)}"
+        )
+    return {k: _convert(k, v, origin) for k, v in values.items() if v is not None}
+
+
+def _read_config_file(path: Path | None, env: Mapping[str, str]) -> dict[str, object]:
+    explicit = path or (Path(env[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in env else None)
+    candidate = explicit or Path(DEFAULT_CONFIG_FILE)
+    if not candidate.is_file():
+        if explicit is not None:
+            raise ConfigError(f"config file {explicit} does not exist")
+        return {}
+    try:
+        with candidate.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
+    return _from_mapping(data, f"config file {candidate}")
+
+
+def _read_environment(env: Mapping[str, str]) -> dict[str, object]:
+    values = {
+        f.name: env[ENV_PREFIX + f.name.upper()]
+        for f in fields(Settings)
+        if ENV_PREFIX + f.name.upper() in env
+    }
+    return _from_mapping(values, "environment")
+
+
+def resolve_settings(
+    flags: Mapping[str, object] | None = None,
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from defaults < config file < environment < ``flags`` (None means not given)."""
+    environment = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    merged.update(_read_config_file(config, environment))
+    merged.update(_read_environment(environment))
+    merged.update(_from_mapping(flags or {}, "command line"))
+    return replace(Settings(), **merged)

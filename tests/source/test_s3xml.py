@@ -1,0 +1,119 @@
+"""Parsing ListObjects v1 pages: namespace, folders vs files, the Prefix echo, markers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from marketlake.errors import SourceError
+from marketlake.source._s3xml import ListingPage, parse_listing_page
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def page_xml(
+    entries: str, *, truncated: bool = False, next_marker: str = "", ns: bool = True
+) -> bytes:
+    xmlns = f' xmlns="{NS}"' if ns else ""
+    marker = f"<NextMarker>{next_marker}</NextMarker>" if next_marker else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult{xmlns}>'
+        "<Name>data.binance.vision</Name><Prefix>data/spot/daily/klines/</Prefix>"
+        "<Marker></Marker><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter>"
+        f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}{entries}"
+        "</ListBucketResult>"
+    ).encode()
+
+
+def contents(key: str, size: int = 91, etag: str = "abc123") -> str:
+    return (
+        f"<Contents><Key>{key}</Key><LastModified>2023-04-16T09:34:12.000Z</LastModified>"
+        f"<ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size>"
+        "<StorageClass>STANDARD</StorageClass></Contents>"
+    )
+
+
+def folder(prefix: str) -> str:
+    return f"<CommonPrefixes><Prefix>{prefix}</Prefix></CommonPrefixes>"
+
+
+def test_files_and_folders_are_told_apart_and_the_prefix_echo_is_not_a_folder() -> None:
+    body = page_xml(
+        folder("data/spot/daily/klines/ADABTC/")
+        + folder("data/spot/daily/klines/BTCUSDT/")
+        + contents("data/spot/daily/klines/README.txt", size=12, etag="e1")
+    )
+    page = parse_listing_page(body)
+    assert page.folders == ("data/spot/daily/klines/ADABTC/", "data/spot/daily/klines/BTCUSDT/")
+    assert len(page.files) == 1
+    file = page.files[0]
+    assert file.key == "data/spot/daily/klines/README.txt"
+    assert file.name == "README.txt"
+    assert file.size == 12
+    assert file.etag == "e1"
+    assert file.last_modified == datetime(2023, 4, 16, 9, 34, 12, tzinfo=UTC)
+    assert file.last_modified.utcoffset() is not None
+    assert page.is_truncated is False
+    assert page.next_marker is None
+
+
+def test_a_missing_namespace_is_tolerated() -> None:
+    with_ns = parse_listing_page(page_xml(contents("data/a.zip") + folder("data/b/")))
+    without_ns = parse_listing_page(page_xml(contents("data/a.zip") + folder("data/b/"), ns=False))
+    assert with_ns == without_ns
+    assert without_ns.files[0].key == "data/a.zip"
+
+
+def test_non_ascii_keys_are_returned_as_text() -> None:
+    key = "data/spot/daily/klines/币安人生USDT/1m/币安人生USDT-1m-2025-10-01.zip"
+    page = parse_listing_page(page_xml(contents(key) + folder("data/spot/daily/klines/龙虾USDT/")))
+    assert page.files[0].key == key
+    assert page.folders == ("data/spot/daily/klines/龙虾USDT/",)
+
+
+def test_next_marker_wins_when_present() -> None:
+    page = parse_listing_page(
+        page_xml(contents("data/a.zip"), truncated=True, next_marker="data/z")
+    )
+    assert page.is_truncated
+    assert page.marker_after() == "data/z"
+
+
+def test_without_next_marker_the_last_key_or_folder_is_the_marker() -> None:
+    only_keys = parse_listing_page(
+        page_xml(contents("data/a.zip") + contents("data/b.zip"), truncated=True)
+    )
+    assert only_keys.marker_after() == "data/b.zip"
+    only_folders = parse_listing_page(
+        page_xml(folder("data/a/") + folder("data/c/"), truncated=True)
+    )
+    assert only_folders.marker_after() == "data/c/"
+    mixed = parse_listing_page(page_xml(contents("data/a.zip") + folder("data/b/"), truncated=True))
+    assert mixed.marker_after() == "data/b/"
+    assert ListingPage((), (), True, None).marker_after() is None
+
+
+def test_a_utc_offset_time_is_normalised_to_utc() -> None:
+    body = page_xml(contents("data/a.zip")).replace(
+        b"2023-04-16T09:34:12.000Z", b"2023-04-16T11:34:12+02:00"
+    )
+    assert parse_listing_page(body).files[0].last_modified == datetime(
+        2023, 4, 16, 9, 34, 12, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"not xml at all",
+        page_xml("<Contents><Key>data/a.zip</Key></Contents>"),
+        page_xml(contents("data/a.zip").replace("<Size>91</Size>", "<Size>big</Size>")),
+    ],
+)
+def test_an_unreadable_answer_is_a_source_error(body: bytes) -> None:
+    with pytest.raises(SourceError) as info:
+        parse_listing_page(body, url="http://127.0.0.1/x")
+    assert info.value.url == "http://127.0.0.1/x"
+    assert not info.value.transient
