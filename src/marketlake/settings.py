@@ -28,6 +28,7 @@ ENV_PREFIX = "MARKETLAKE_"
 DEFAULT_CONFIG_FILE = "marketlake.toml"
 REAL_DOWNLOAD_URL = "https://data.binance.vision"
 REAL_LISTING_URL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
+ARCHIVE_ID = "data.binance.vision"
 
 
 def mask_secret(dsn: str | None) -> str | None:
@@ -56,6 +57,15 @@ class Settings:
             f"Settings(lake={str(self.lake)!r}, manifest={mask_secret(self.manifest)!r}, "
             f"source={self.source!r}, workers={self.workers}, concurrency={self.concurrency})"
         )
+
+    @property
+    def archive_id(self) -> str:
+        """The archive partitions come from, as the manifest names it.
+
+        A mirror (or the stand-in) serves the same archive, so partitions keep their identity
+        whichever URL they were fetched from; the URL itself goes into each run's report.
+        """
+        return ARCHIVE_ID
 
     @property
     def download_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -12,6 +13,8 @@ from marketlake.catalog import ArchiveKey
 from marketlake.catalog.arrow import lake_schema
 from marketlake.errors import MalformedDataError
 from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.write import decode_to_lake
+from tests.ingest.decode_support import csv_zip
 
 UM_KLINES = ArchiveKey.parse("data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-05.zip")
 CM_KLINES = ArchiveKey.parse(
@@ -203,3 +206,22 @@ def test_chunk_boundaries_do_not_matter() -> None:
     pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
     split = pa.Table.from_batches(list(decode_csv(pieces, UM_TRADES, block_size=1000)))
     assert split.equals(whole) and whole.num_rows == 500
+
+
+def test_one_shot_chunks_still_name_row_and_column() -> None:
+    text = TRADES_HEADER + "1,42000.1,0.001,42.0001,1704412800000,true\n"
+    text += "2,1.123456789,0.001,42.0001,1704412800001,false\n"
+    with pytest.raises(MalformedDataError) as caught:
+        list(decode_csv(iter([text.encode()]), UM_TRADES))
+    assert "data row 2, column 'price'" in caught.value.message
+
+
+def test_refused_value_is_quoted_from_a_zip(tmp_path: Path) -> None:
+    rows = "".join(f"{i},1.5,0.001,0.0015,{1704412800000 + i},true\n" for i in range(40000))
+    bad = "40000,1.5,0.0000000001,0.0015,1704412840000,true\n"
+    data = csv_zip(UM_TRADES, TRADES_HEADER + rows + bad)
+    with pytest.raises(MalformedDataError) as caught:
+        decode_to_lake(data, UM_TRADES, tmp_path)
+    message = caught.value.message
+    assert "data row 40001, column 'qty' (value '0.0000000001')" in message
+    assert list(tmp_path.rglob("*.parquet")) == [] and list(tmp_path.rglob("*.tmp")) == []

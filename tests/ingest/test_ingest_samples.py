@@ -11,8 +11,8 @@ from marketlake.ingest.request import build_request
 from marketlake.ingest.run import ingest
 from marketlake.manifest import open_manifest
 from marketlake.manifest.models import PartitionStatus
-from marketlake.mirror import run_mirror
-from marketlake.settings import Settings
+from marketlake.mirror import OverlayContent, run_mirror
+from marketlake.settings import ARCHIVE_ID, Settings
 from tests.support.truth import SAMPLES, expected_rows, lake_rows, sample_zips
 
 SAMPLE_KEYS = [ArchiveKey.parse(str(p.relative_to(SAMPLES))) for p in sample_zips()]
@@ -20,7 +20,7 @@ SAMPLE_KEYS = [ArchiveKey.parse(str(p.relative_to(SAMPLES))) for p in sample_zip
 
 @pytest.fixture(scope="module")
 def mirror_url() -> object:
-    with run_mirror(overlay=SAMPLES) as mirror:
+    with run_mirror(OverlayContent(SAMPLES)) as mirror:
         yield mirror.base_url
 
 
@@ -43,7 +43,7 @@ def test_a_real_archive_file_lands_exactly(
     report = ingest(settings, _request_for(key))
     assert report.failed == 0, report.failures
     with open_manifest(None, lake_root=settings.lake) as store:
-        record = store.get(settings.download_url, key)
+        record = store.get(ARCHIVE_ID, key)
     assert record is not None
     assert record.status is PartitionStatus.DONE
     truth = expected_rows((SAMPLES / key.zip_key).read_bytes(), key)

@@ -132,7 +132,7 @@ def _finish(
 
 
 async def _fetch_and_decode(ctx: _RunContext, planned: PlannedPartition) -> PartitionRecord:
-    source = ctx.settings.download_url
+    source = ctx.settings.archive_id
     try:
         verified = await ctx.client.fetch_verified(planned.key)
     except NotFoundError as exc:
@@ -204,7 +204,7 @@ async def ingest_async(
     settings.lake.mkdir(parents=True, exist_ok=True)
     with open_manifest(settings.manifest, lake_root=settings.lake) as store:
         async with ArchiveClient(_source_config(settings)) as client:
-            plan = await build_plan(ArchiveListing(client), store, settings.download_url, request)
+            plan = await build_plan(ArchiveListing(client), store, settings.archive_id, request)
             watcher.on_plan(plan)
             if request.dry_run:
                 tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)

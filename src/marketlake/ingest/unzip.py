@@ -103,6 +103,17 @@ def iter_zip_member(
     return _checked(chunks, member)
 
 
+class ZipChunks:
+    """The inflated member of a zip as an iterable that can be iterated more than once."""
+
+    def __init__(self, data: bytes | memoryview, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        self._data = data
+        self._chunk_size = chunk_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter_zip_member(self._data, chunk_size=self._chunk_size)
+
+
 def _central_directory(view: memoryview) -> tuple[int, int, int]:
     """``(entries, offset, size)`` of the central directory."""
     eocd_at = _find_eocd(view)

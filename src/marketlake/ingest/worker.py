@@ -13,7 +13,6 @@ import multiprocessing
 import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 from types import TracebackType
@@ -73,12 +72,14 @@ def run_decode_job(job: DecodeJob) -> DecodeOutcome:
 
 
 def _attach(name: str) -> SharedMemory:
-    """Attach to the parent's segment without letting this process's tracker unlink it."""
+    """Attach to the parent's segment; the parent alone unlinks it.
+
+    Workers share the parent's resource tracker (forkserver), so an attach registers nothing
+    new there; on Python 3.13+ tracking is switched off explicitly.
+    """
     if sys.version_info >= (3, 13):
-        return SharedMemory(name=name, track=False)
-    shm = SharedMemory(name=name)
-    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
-    return shm
+        return SharedMemory(name=name, track=False)  # type: ignore[call-arg,unused-ignore]
+    return SharedMemory(name=name)
 
 
 def _warm_up() -> None:

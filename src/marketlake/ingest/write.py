@@ -9,11 +9,8 @@ which is fsynced and then renamed over the final name (``os.replace``), and the 
 fsynced: readers see the old file or the new one, never a partial one. A crash leaves at
 most such temp files; :func:`sweep_temp_files` removes them.
 
-Parquet choices (measured on the archive's data): zstd; row groups of about a million rows
-(fewer for wide schemas, so a row group's Arrow data stays near 128 MiB); decimals of
-precision <= 18 stored as INT64; time and integer (id) columns DELTA_BINARY_PACKED without
-a dictionary; statistics on; the schema's metadata names dataset, market, schema version,
-source key and, when given, the zip's sha256.
+The file's encoding choices live in :mod:`marketlake.ingest.parquet`; its schema metadata
+names dataset, market, schema version, source key and, when given, the zip's sha256.
 """
 
 from __future__ import annotations
@@ -33,21 +30,17 @@ from marketlake.catalog import ArchiveKey, Dataset, get_dataset
 from marketlake.catalog.arrow import lake_schema
 from marketlake.errors import LakeError
 from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.parquet import ParquetSink, release_arrow_memory
 from marketlake.ingest.quirks import DuplicateRows, SortOrder, sorted_batches
-from marketlake.ingest.unzip import iter_zip_member, read_zip_member
+from marketlake.ingest.unzip import ZipChunks, read_zip_member
 from marketlake.lake.layout import partition_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
 
-ROW_GROUP_MAX_ROWS = 1_048_576
-ROW_GROUP_TARGET_BYTES = 128 * 1024 * 1024
 TEMP_SUFFIX = ".tmp"
-COMPRESSION = "zstd"
-_VARIABLE_WIDTH = 16
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ def decode_to_lake(
     member = read_zip_member(data)
     if member.name != key.csv_name:
         logger.warning("%s: zip member is %r, expected %r", key, member.name, key.csv_name)
-    batches = decode_csv(iter_zip_member(data), key)
+    batches = decode_csv(ZipChunks(data), key)
     return write_partition(batches, key, lake_root, sha256=sha256)
 
 
@@ -135,7 +128,7 @@ def sweep_temp_files(lake_root: Path, *, min_age_seconds: float = 0.0) -> tuple[
     """
     cutoff = time.time() - min_age_seconds
     removed = []
-    for path in sorted(Path(lake_root).rglob("." + "*" + TEMP_SUFFIX)):
+    for path in sorted(Path(lake_root).rglob(f".*{TEMP_SUFFIX}")):
         try:
             if path.lstat().st_mtime > cutoff:
                 continue
@@ -185,7 +178,7 @@ def _write_stream(
     order = SortOrder(spec.sort_column) if spec.sort_column else None
     times = _TimeRange(spec.time_column)
     rows_in_file = 0
-    with _ParquetSink(path, schema) as sink:
+    with ParquetSink(path, schema) as sink:
         for batch in batches:
             rows_in_file += batch.num_rows
             kept = duplicates.filter(batch) if duplicates else batch
@@ -216,7 +209,8 @@ def _rewrite_sorted(
     order = SortOrder(spec.sort_column)
     try:
         work_dir.mkdir()
-        with _ParquetSink(target, schema) as sink:
+        release_arrow_memory()
+        with ParquetSink(target, schema) as sink:
             for batch in sorted_batches(unsorted, spec.sort_column, schema, work_dir=work_dir):
                 order.observe(batch)
                 sink.write(batch)
@@ -239,89 +233,6 @@ def _rewrite_sorted(
         repeated_sort_keys=order.repeated_keys,
         reordered=True,
     )
-
-
-class _ParquetSink:
-    """A Parquet writer that cuts the stream into row groups of a fixed number of rows."""
-
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self._path = path
-        self._schema = schema
-        self._group_rows = row_group_rows(schema)
-        self._pending: list[pa.RecordBatch] = []
-        self._pending_rows = 0
-        self._writer: pq.ParquetWriter | None = None
-        self.rows = 0
-
-    def __enter__(self) -> _ParquetSink:
-        self._writer = open_parquet_writer(self._path, self._schema)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        assert self._writer is not None
-        try:
-            if exc_type is None and self._pending_rows:
-                self._flush(self._pending_rows)
-        finally:
-            self._writer.close()
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        """Queue ``batch``; write every full row group."""
-        if batch.num_rows == 0:
-            return
-        self._pending.append(batch)
-        self._pending_rows += batch.num_rows
-        self.rows += batch.num_rows
-        while self._pending_rows >= self._group_rows:
-            self._flush(self._group_rows)
-
-    def _flush(self, rows: int) -> None:
-        import pyarrow as pa
-
-        assert self._writer is not None
-        table = pa.Table.from_batches(self._pending)
-        self._writer.write_table(table.slice(0, rows), row_group_size=rows)
-        rest = table.slice(rows)
-        self._pending = rest.to_batches()
-        self._pending_rows = rest.num_rows
-
-
-def row_group_rows(schema: pa.Schema) -> int:
-    """Rows per row group: about a million, fewer when rows are wide."""
-    width = sum(_value_width(f.type) for f in schema)
-    return max(1, min(ROW_GROUP_MAX_ROWS, ROW_GROUP_TARGET_BYTES // max(width, 1)))
-
-
-def _value_width(data_type: pa.DataType) -> int:
-    """Bytes one value takes in Arrow memory (an estimate for strings)."""
-    try:
-        return max(1, int(data_type.bit_width) // 8)
-    except ValueError:
-        return _VARIABLE_WIDTH
-
-
-def open_parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    """A Parquet writer with the lake's encoding choices for ``schema``."""
-    import pyarrow.parquet as pq
-
-    delta = [f.name for f in schema if _is_delta_column(f.type)]
-    dictionary = [f.name for f in schema if f.name not in delta]
-    return pq.ParquetWriter(
-        str(path),
-        schema,
-        compression=COMPRESSION,
-        use_dictionary=dictionary,
-        column_encoding=dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
-        store_decimal_as_integer=True,
-        write_statistics=True,
-    )
-
-
-def _is_delta_column(data_type: pa.DataType) -> bool:
-    """Time and integer columns: ids and clocks, mostly increasing, rarely repeated."""
-    import pyarrow as pa
-
-    return bool(pa.types.is_timestamp(data_type) or pa.types.is_int64(data_type))
 
 
 class _TimeRange:

@@ -123,11 +123,17 @@ class Instrument:
         """The datasets published for this symbol."""
         return _DATASETS[(self.market, self.contract)]
 
-    def window(self, dataset: str) -> tuple[date, date | None]:
-        """First and last (None: still trading) day with ``dataset`` data for this symbol."""
+    def window(self, dataset: str, interval: str | None = None) -> tuple[date, date | None]:
+        """First and last (None: still trading) day with ``dataset`` data for this symbol.
+
+        ``1s`` klines only exist in the short window ``ONE_SECOND_FIRST_DAY..LAST_DAY``.
+        """
         spec = DATASETS[dataset]
         first = max(self.listed, spec.first_dates.get(self.market, self.listed))
         ends = [d for d in (self.delisted, spec.last_dates.get(self.market)) if d is not None]
+        if interval == "1s":
+            first = max(first, ONE_SECOND_FIRST_DAY)
+            ends.append(ONE_SECOND_LAST_DAY)
         return first, min(ends) if ends else None
 
     def intervals(self, dataset: str, period: Period) -> tuple[str, ...]:
@@ -145,7 +151,9 @@ class Instrument:
         return hours
 
 
-def _spot(symbol: str, asset: str, listed: date, scales: tuple[int, int], **extra: object) -> Instrument:
+def _spot(
+    symbol: str, asset: str, listed: date, scales: tuple[int, int], **extra: object
+) -> Instrument:
     return Instrument(
         Market.SPOT, symbol, Contract.SPOT, asset, listed,
         price_scale=scales[0], qty_scale=scales[1], **extra,  # type: ignore[arg-type]
@@ -176,7 +184,9 @@ _SPOT = (
 def _future(
     market: Market, symbol: str, asset: str, listed: date, scales: tuple[int, int], **extra: object
 ) -> Instrument:
-    contract = Contract.DELIVERY if symbol[-7:-6] == "_" and symbol[-6:].isdigit() else Contract.PERPETUAL
+    contract = (
+        Contract.DELIVERY if symbol[-7:-6] == "_" and symbol[-6:].isdigit() else Contract.PERPETUAL
+    )
     return Instrument(
         market, symbol, contract, asset, listed,
         price_scale=scales[0], qty_scale=scales[1], **extra,  # type: ignore[arg-type]
@@ -214,7 +224,9 @@ _FUTURES = (
 )  # fmt: skip
 
 _OPTION = tuple(
-    Instrument(Market.OPTION, f"{a}BVOLUSDT", Contract.VOLATILITY_INDEX, f"{a}BVOL", date(2023, 6, 20))
+    Instrument(
+        Market.OPTION, f"{a}BVOLUSDT", Contract.VOLATILITY_INDEX, f"{a}BVOL", date(2023, 6, 20)
+    )
     for a in ("BTC", "ETH")
 ) + tuple(
     Instrument(Market.OPTION, f"{a}USDT", Contract.OPTION_UNDERLYING, a, date(2023, 1, 1))

@@ -28,6 +28,7 @@ from marketlake.mirror.generate.zipper import zip_single
 from marketlake.mirror.universe import DEFAULT_UNIVERSE, Universe
 
 logger = logging.getLogger(__name__)
+_TRAPS = known_traps()
 
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
 _DIGEST_ENTRIES = 300_000
@@ -67,7 +68,7 @@ class GeneratedArchive:
     @property
     def traps(self) -> Traps:
         """Where each trap of the real archive is planted (keys), and the busy-day key."""
-        return known_traps()
+        return _TRAPS
 
     def children(self, folder: str) -> Sequence[str]:
         """The sorted direct children of ``folder`` (``""`` for the root)."""
@@ -148,7 +149,9 @@ class GeneratedArchive:
             chunks = self._renderer.csv_chunks(plan)
             return zip_single(plan.key.csv_name, chunks, plan.modified.replace(tzinfo=None))
         except (ValueError, OverflowError, MemoryError) as exc:
-            raise MirrorError(f"cannot generate {plan.key.zip_key}: {exc}", key=plan.key.zip_key) from exc
+            raise MirrorError(
+                f"cannot generate {plan.key.zip_key}: {exc}", key=plan.key.zip_key
+            ) from exc
 
     def _lock_for(self, cache_key: tuple[str, str]) -> threading.Lock:
         with self._locks_guard:

@@ -25,7 +25,8 @@ MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 MINUTES_PER_DAY = 1_440
 BASE_UNITS = 10**8
-_SAFE_TOTAL = 2**62 // 64
+REFERENCE_SCALE = 8
+_INT64_MAX = 2**63 - 1
 _MEAN_COUNT = 300.0
 
 
@@ -116,7 +117,8 @@ def _volumes(instrument: Instrument, closes: IntArray, noise: np.ndarray) -> Int
     else:
         price = closes * 10.0**-instrument.price_scale
         mean = instrument.turnover / price * 10.0**instrument.qty_scale
-    return np.maximum(np.rint(mean * noise), 1).astype(np.int64)
+    volumes: IntArray = np.maximum(np.rint(mean * noise), 1).astype(np.int64)
+    return volumes
 
 
 def quote_of(instrument: Instrument, volume: IntArray, price: IntArray) -> IntArray:
@@ -133,24 +135,36 @@ def reference_minutes(seed: int, instrument: Instrument, day: date, kind: str) -
     trades = trade_minutes(seed, instrument, day)
     rng = rng_for(seed, kind, instrument.market.value, instrument.symbol, day.isoformat())
     if kind == "premium":
-        level = 10_000 + np.cumsum(rng.integers(-400, 401, MINUTES_PER_DAY + 1))
-        closes, first_open = level[1:].astype(np.int64), int(level[0])
-        sigma = 0.0
+        opens, highs, lows, closes = _premium_candles(rng)
     else:
-        scale = 10.0 ** (8 - instrument.price_scale)
-        noise = rng.normal(0.0, 2e-4, MINUTES_PER_DAY + 1)
-        closes = np.rint(trades.close * scale * (1 + noise[1:])).astype(np.int64)
-        first_open = round(int(trades.open[0]) * scale * (1 + float(noise[0])))
-        sigma = ASSETS[instrument.asset].daily_volatility / math.sqrt(MINUTES_PER_DAY) / 2
-    wicks = rng.exponential(max(sigma, 1e-12), (2, MINUTES_PER_DAY))
-    opens, highs, lows = _candles(first_open, closes, wicks, 1)
-    if kind == "premium":
-        spread = rng.integers(0, 300, (2, MINUTES_PER_DAY))
-        highs = np.maximum(opens, closes) + spread[0]
-        lows = np.minimum(opens, closes) - spread[1]
+        opens, highs, lows, closes = _tracking_candles(rng, instrument, trades)
     zeros = np.zeros(MINUTES_PER_DAY, dtype=np.int64)
     count = np.full(MINUTES_PER_DAY, 60, dtype=np.int64)
     return Bars(trades.open_time, opens, highs, lows, closes, zeros, zeros, count, zeros, zeros)
+
+
+def _premium_candles(rng: np.random.Generator) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """A premium index around +0.0001 (in 1e-8), often negative."""
+    level = 10_000 + np.cumsum(rng.integers(-400, 401, MINUTES_PER_DAY + 1))
+    opens, closes = level[:-1].astype(np.int64), level[1:].astype(np.int64)
+    shadows = rng.integers(0, 300, (2, MINUTES_PER_DAY))
+    highs = np.maximum(opens, closes) + shadows[0]
+    lows = np.minimum(opens, closes) - shadows[1]
+    return opens, highs, lows, closes
+
+
+def _tracking_candles(
+    rng: np.random.Generator, instrument: Instrument, trades: Bars
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Candles (in 1e-8) a hair away from the trade closes, as mark and index prices are."""
+    scale = 10.0 ** (REFERENCE_SCALE - instrument.price_scale)
+    noise = 1 + rng.normal(0.0, 2e-4, MINUTES_PER_DAY + 1)
+    closes = np.rint(trades.close * scale * noise[1:]).astype(np.int64)
+    first_open = round(int(trades.open[0]) * scale * float(noise[0]))
+    sigma = ASSETS[instrument.asset].daily_volatility / math.sqrt(MINUTES_PER_DAY) / 2
+    wicks = rng.exponential(sigma, (2, MINUTES_PER_DAY))
+    opens, highs, lows = _candles(first_open, closes, wicks, 1)
+    return opens, highs, lows, closes
 
 
 def aggregate(bars: Bars, bucket_starts: IntArray) -> Bars:
@@ -162,7 +176,7 @@ def aggregate(bars: Bars, bucket_starts: IntArray) -> Bars:
     total = np.add.reduceat
 
     def summed(column: IntArray) -> IntArray:
-        if column.size and int(column.max()) > _SAFE_TOTAL:
+        if column.size and int(column.max()) > _INT64_MAX // column.size:
             raise MirrorError("generated volumes are too large to sum exactly")
         result: IntArray = total(column, first)
         return result

@@ -120,7 +120,9 @@ def metrics_csv(seed: int, instrument: Instrument, day: date) -> bytes:
     rows = _METRICS_ROWS
     seconds = day_start_ms(day) // 1000 + np.arange(rows) * 300
     mid = _minute_closes(seed, instrument, day, seconds * 1000)
-    open_interest = (2e4 * 10**8 * np.exp(np.cumsum(rng.standard_normal(rows) * 0.01))).astype(np.int64)
+    open_interest = (2e4 * 10**8 * np.exp(np.cumsum(rng.standard_normal(rows) * 0.01))).astype(
+        np.int64
+    )
     value = rescale(open_interest // 10**4 * mid, 4 + instrument.price_scale, 8)
     ratios = (np.exp(rng.standard_normal((4, rows)) * 0.15) * 10**5).astype(np.int64)
     empty = np.zeros(rows, dtype=np.bool_)
@@ -167,14 +169,18 @@ def liquidation_csv(seed: int, instrument: Instrument, day: date) -> bytes:
     times = day_start_ms(day) + np.sort(rng.integers(0, DAY_MS, rows))
     mid = _minute_closes(seed, instrument, day, times)
     sell = rng.random(rows) < 0.5
-    slip = (mid * rng.uniform(0.001, 0.01, rows) / instrument.tick).astype(np.int64) * instrument.tick
+    slip = (mid * rng.uniform(0.001, 0.01, rows) / instrument.tick).astype(
+        np.int64
+    ) * instrument.tick
     price = np.where(sell, mid - slip, mid + slip)
     average = np.where(sell, price + slip // 2, price - slip // 2)
     average = average // instrument.tick * instrument.tick
     if instrument.market is Market.CM:
         qty = rng.integers(1, 50, rows).astype(np.int64)
     else:
-        qty = np.maximum((np.exp(rng.standard_normal(rows)) * 10**instrument.qty_scale), 1).astype(np.int64)
+        qty = np.maximum((np.exp(rng.standard_normal(rows)) * 10**instrument.qty_scale), 1).astype(
+            np.int64
+        )
     twice = np.repeat(np.arange(rows), 2)
     columns = [
         text.integers(times[twice]),

@@ -15,6 +15,7 @@ from marketlake.catalog import Interval, Market
 from marketlake.mirror.generate import text
 from marketlake.mirror.generate.bars import (
     DAY_MS,
+    REFERENCE_SCALE,
     Bars,
     aggregate,
     concat_bars,
@@ -36,7 +37,6 @@ _KINDS = {
 }
 _MONDAY_OFFSET_MS = 4 * DAY_MS
 _DAY_CACHE_ENTRIES = 400_000
-REFERENCE_SCALE = 8
 
 
 class KlineSource:
@@ -71,7 +71,9 @@ class KlineSource:
             self._days.put(cache_key, values, 1)
         return Bars(*(np.array([v], dtype=np.int64) for v in values))
 
-    def bars(self, instrument: Instrument, dataset: str, interval: Interval, days: Iterable[date]) -> Bars:
+    def bars(
+        self, instrument: Instrument, dataset: str, interval: Interval, days: Iterable[date]
+    ) -> Bars:
         """The bars of ``interval`` opening on ``days`` (a file's days)."""
         days = list(days)
         if interval.is_calendar or interval.seconds > DAY_MS // 1000:
@@ -79,7 +81,9 @@ class KlineSource:
         parts = [self._day_bars(instrument, dataset, interval, day) for day in days]
         return concat_bars(parts) if parts else _empty()
 
-    def _day_bars(self, instrument: Instrument, dataset: str, interval: Interval, day: date) -> Bars:
+    def _day_bars(
+        self, instrument: Instrument, dataset: str, interval: Interval, day: date
+    ) -> Bars:
         if interval.seconds == DAY_MS // 1000:
             return self.day_bar(instrument, dataset, day)
         minutes = self.minutes(instrument, dataset, day)
@@ -150,13 +154,13 @@ def kline_csv(
     zeros = np.zeros(len(bars), dtype=np.int64)
     columns = [
         text.integers(opened),
-        *(text.decimals(getattr(bars, n) * price[0], price[1]) for n in _PRICES),
-        text.decimals(bars.volume * volume[0], volume[1]),
+        *(text.decimals(text.scaled(getattr(bars, n), price[0]), price[1]) for n in _PRICES),
+        text.decimals(text.scaled(bars.volume, volume[0]), volume[1]),
         text.integers(closed),
-        text.decimals(bars.quote_volume * quote[0], quote[1]),
+        text.decimals(text.scaled(bars.quote_volume, quote[0]), quote[1]),
         text.integers(bars.count),
-        text.decimals(bars.taker_volume * volume[0], volume[1]),
-        text.decimals(bars.taker_quote_volume * quote[0], quote[1]),
+        text.decimals(text.scaled(bars.taker_volume, volume[0]), volume[1]),
+        text.decimals(text.scaled(bars.taker_quote_volume, quote[0]), quote[1]),
         text.integers(zeros),
     ]
     return text.csv_rows(columns)

@@ -50,7 +50,9 @@ def eoh_csv(seed: int, instrument: Instrument, day: date) -> bytes:
         f"{instrument.symbol.removesuffix('USDT')}-{expiry:%y%m%d}-{_strike_text(s)}-{k}"
         for s, k in zip(strike.tolist(), kinds, strict=True)
     ]
-    premium = np.maximum((spot * 0.02 * np.exp(rng.standard_normal(rows) * 0.3) * 10**4), 1).astype(np.int64)
+    premium = np.maximum((spot * 0.02 * np.exp(rng.standard_normal(rows) * 0.3) * 10**4), 1).astype(
+        np.int64
+    )
     volume = np.where(rng.random(rows) < 0.4, 0, rng.integers(1, 300, rows)).astype(np.int64)
     traded = volume > 0
     no_book = rng.random(rows) < 0.1

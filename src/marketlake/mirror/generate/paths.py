@@ -56,7 +56,7 @@ def _instrument_offsets(seed: int, instrument: Instrument) -> FloatArray:
 
 def log_price_units(instrument: Instrument) -> float:
     """log of one price unit (the last price decimal) in the asset's currency."""
-    return math.log(10.0 ** -instrument.price_scale / instrument.price_factor)
+    return math.log(10.0**-instrument.price_scale / instrument.price_factor)
 
 
 def day_anchor_logs(seed: int, instrument: Instrument, day: date) -> tuple[float, float]:

@@ -17,7 +17,10 @@ from marketlake.catalog.keys import month_last_day
 from marketlake.errors import ArchiveKeyError
 from marketlake.mirror.generate.schedule import publication_day, publication_time, regeneration_time
 from marketlake.mirror.generate.traps import PARTIAL_MONTHLY, regeneration_of, unpublished_keys
-from marketlake.mirror.universe import ONE_SECOND_FIRST_DAY, ONE_SECOND_LAST_DAY, Instrument, Universe
+from marketlake.mirror.universe import (
+    Instrument,
+    Universe,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class Planner:
         instrument = self.universe.find(key.market, key.dataset, key.symbol)
         if instrument is None:
             return None
-        if key.interval is not None and key.interval not in instrument.intervals(key.dataset, key.period):
+        if key.interval is not None and key.interval not in instrument.intervals(
+            key.dataset, key.period
+        ):
             return None
         days = self._days(instrument, key)
         if not days or key.zip_key in self._unpublished:
@@ -62,7 +67,9 @@ class Planner:
             return None
         return self._versioned(key, instrument, days)
 
-    def _versioned(self, key: ArchiveKey, instrument: Instrument, days: tuple[date, ...]) -> FilePlan:
+    def _versioned(
+        self, key: ArchiveKey, instrument: Instrument, days: tuple[date, ...]
+    ) -> FilePlan:
         regeneration = regeneration_of(key.zip_key)
         if regeneration is not None and regeneration.on <= self.now:
             modified = regeneration_time(self.seed, key, regeneration.on)
@@ -78,29 +85,25 @@ class Planner:
         return FilePlan(key, plan.instrument, plan.days, publication_time(self.seed, key), True)
 
     def _days(self, instrument: Instrument, key: ArchiveKey) -> tuple[date, ...]:
-        first, last = window_of(instrument, key.dataset, key.interval)
-        start, end = max(first, key.first_day), key.last_day if last is None else min(last, key.last_day)
+        first, last = instrument.window(key.dataset, key.interval)
+        start, end = (
+            max(first, key.first_day),
+            key.last_day if last is None else min(last, key.last_day),
+        )
         days = tuple(start + timedelta(days=i) for i in range((end - start).days + 1))
         limit = PARTIAL_MONTHLY.get((key.market, key.dataset, key.symbol, key.date))
         return days if limit is None else days[:limit]
 
-    def keys(self, instrument: Instrument, dataset: str, period: Period, interval: str | None) -> Iterator[ArchiveKey]:
+    def keys(
+        self, instrument: Instrument, dataset: str, period: Period, interval: str | None
+    ) -> Iterator[ArchiveKey]:
         """Every published key of one symbol (and interval) folder, oldest first."""
-        first, last = window_of(instrument, dataset, interval)
+        first, last = instrument.window(dataset, interval)
         end = self.now if last is None else min(last, self.now)
         for label in _labels(first, end, period):
             key = ArchiveKey(instrument.market, period, dataset, instrument.symbol, interval, label)
             if key.zip_key not in self._unpublished and publication_day(self.seed, key) <= self.now:
                 yield key
-
-
-def window_of(instrument: Instrument, dataset: str, interval: str | None) -> tuple[date, date | None]:
-    """The days with data for a symbol's dataset (1s klines: a short fixed window)."""
-    first, last = instrument.window(dataset)
-    if interval == "1s":
-        first = max(first, ONE_SECOND_FIRST_DAY)
-        last = ONE_SECOND_LAST_DAY if last is None else min(last, ONE_SECOND_LAST_DAY)
-    return first, last
 
 
 def _labels(first: date, last: date, period: Period) -> Iterator[str]:

@@ -49,7 +49,11 @@ class Renderer:
         rows = self._rows(plan)
         if plan.original:
             yield _truncated(b"".join(rows))
-        elif (plan.key.market, plan.key.symbol, plan.key.date) in INTERLEAVED_MONTHLY_TRADES and plan.key.dataset == "trades":
+        elif (
+            plan.key.market,
+            plan.key.symbol,
+            plan.key.date,
+        ) in INTERLEAVED_MONTHLY_TRADES and plan.key.dataset == "trades":
             yield _interleaved(b"".join(rows))
         else:
             yield from rows
@@ -83,7 +87,9 @@ class Renderer:
             trades = trade_day(self.seed, plan.instrument, day, self.big)
             if plan.key.dataset == "trades":
                 for start in range(0, len(trades), CHUNK_ROWS):
-                    yield trades_csv(trades, slice(start, start + CHUNK_ROWS), plan.instrument, micros)
+                    yield trades_csv(
+                        trades, slice(start, start + CHUNK_ROWS), plan.instrument, micros
+                    )
                 continue
             agg = agg_day(trades, plan.instrument, day)
             for start in range(0, agg.agg_id.shape[0], CHUNK_ROWS):

@@ -1,7 +1,7 @@
 """1-second klines: each minute bar refined into 60 seconds that aggregate back to it.
 
 Open, high, low, close, volume, trade count and taker volume of the 60 seconds aggregate
-exactly to the minute's. Each second's quote volume is its volume at a price inside its own
+exactly to the minute's; a second has volume exactly when it has trades. Each second's quote volume is its volume at a price inside its own
 range, so it is consistent row by row, but the seconds' quote volumes sum to the minute's
 only approximately (the minute's was drawn before the seconds existed).
 """
@@ -48,9 +48,25 @@ def _price_path(rng: np.random.Generator, minutes: Bars, tick: int) -> IntMatrix
     start, end = minutes.open[:, None], minutes.close[:, None]
     path = start + (end - start) * share[None, :] + deviation * amplitude[:, None]
     ticks = np.rint((path - minutes.low[:, None]) / tick).astype(np.int64) * tick
-    closes: IntMatrix = np.clip(minutes.low[:, None] + ticks, minutes.low[:, None], minutes.high[:, None])
+    closes: IntMatrix = np.clip(
+        minutes.low[:, None] + ticks, minutes.low[:, None], minutes.high[:, None]
+    )
     closes[:, -1] = minutes.close
     return closes
+
+
+def _activity(rng: np.random.Generator, minutes: Bars) -> tuple[IntMatrix, IntMatrix]:
+    """Volume and trade count per second: a second trades (count >= 1) iff it has volume."""
+    rows = len(minutes)
+    active_count = np.minimum(minutes.count, SECONDS)
+    order = np.argsort(rng.random((rows, SECONDS)), axis=1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(SECONDS)[None, :], axis=1)
+    active = (ranks < active_count[:, None]).astype(np.int64)
+    weights = active * rng.integers(1, 1_000, (rows, SECONDS))
+    volume = active + split_total(minutes.volume - active_count, weights)
+    count = active + split_total(minutes.count - active_count, volume)
+    return volume, count
 
 
 def second_bars(seed: int, instrument: Instrument, day: date, minutes: Bars) -> Bars:
@@ -63,14 +79,22 @@ def second_bars(seed: int, instrument: Instrument, day: date, minutes: Bars) -> 
     line = np.arange(rows)
     highs[line, rng.integers(0, SECONDS, rows)] = minutes.high
     lows[line, rng.integers(0, SECONDS, rows)] = minutes.low
-    volume = split_total(minutes.volume, rng.integers(1, 1_000, (rows, SECONDS)))
-    count = split_total(minutes.count, volume)
+    volume, count = _activity(rng, minutes)
     taker = split_total(minutes.taker_volume, volume)
     span = (highs - lows) // tick + 1
     vwap = lows + np.floor(rng.random((rows, SECONDS)) * span).astype(np.int64) * tick
     offsets = np.arange(SECONDS, dtype=np.int64) * SECOND_MS
     times = (minutes.open_time[:, None] + offsets[None, :]).ravel()
-    flat = [m.ravel() for m in (opens, highs, lows, closes, volume)]
-    quote = quote_of(instrument, flat[4], vwap.ravel())
-    taker_quote = quote_of(instrument, taker.ravel(), vwap.ravel())
-    return Bars(times, *flat, quote, count.ravel(), taker.ravel(), taker_quote)
+    flat_volume, flat_taker, flat_vwap = volume.ravel(), taker.ravel(), vwap.ravel()
+    return Bars(
+        open_time=times,
+        open=opens.ravel(),
+        high=highs.ravel(),
+        low=lows.ravel(),
+        close=closes.ravel(),
+        volume=flat_volume,
+        quote_volume=quote_of(instrument, flat_volume, flat_vwap),
+        count=count.ravel(),
+        taker_volume=flat_taker,
+        taker_quote_volume=quote_of(instrument, flat_taker, flat_vwap),
+    )

@@ -24,6 +24,7 @@ ByteMatrix = npt.NDArray[np.uint8]
 
 SMALL_ROWS = 24
 _MAX_DIGITS = 19
+_INT64_MAX = 2**63 - 1
 _POWERS = np.array([10**k for k in range(_MAX_DIGITS)], dtype=np.int64)
 _QUADS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8).T.copy()
 _ZERO = ord("0")
@@ -96,6 +97,14 @@ def _whole_runs(values: IntArray) -> list[tuple[ByteMatrix, BoolArray | None]]:
     width = int(count.max(initial=1))
     keep = np.arange(width)[:, None] >= (width - count)[None, :]
     return [_sign_run(values), _run(_digits(magnitude, width), keep)]
+
+
+def scaled(values: IntArray, multiplier: int) -> IntArray:
+    """``values * multiplier``, refusing (OverflowError) what int64 cannot hold."""
+    if multiplier != 1 and values.size and int(np.abs(values).max()) > _INT64_MAX // multiplier:
+        raise OverflowError(f"values times {multiplier} do not fit in 64 bits")
+    result: IntArray = values * multiplier
+    return result
 
 
 def constant(text: str, rows: int) -> Column:
@@ -197,7 +206,9 @@ def _date_runs(days: IntArray) -> list[tuple[ByteMatrix, BoolArray | None]]:
 def dates(days: IntArray) -> Column:
     """``YYYY-MM-DD`` from days since 1970-01-01."""
     if _is_small(days):
-        return Texts(tuple((_EPOCH + dt.timedelta(days=d)).strftime("%Y-%m-%d") for d in days.tolist()))
+        return Texts(
+            tuple((_EPOCH + dt.timedelta(days=d)).strftime("%Y-%m-%d") for d in days.tolist())
+        )
     return Cells(tuple(_date_runs(days)), int(days.shape[0]))
 
 
@@ -227,7 +238,9 @@ def datetimes(seconds: IntArray) -> Column:
 def blank_where(column: Column, empty: BoolArray) -> Column:
     """The same column with the cells where ``empty`` is true left empty."""
     if isinstance(column, Texts):
-        return Texts(tuple("" if e else v for v, e in zip(column.values, empty.tolist(), strict=True)))
+        return Texts(
+            tuple("" if e else v for v, e in zip(column.values, empty.tolist(), strict=True))
+        )
     kept = ~empty[None, :]
     runs = tuple((chars, kept if keep is None else keep & kept) for chars, keep in column.runs)
     return Cells(runs, column.rows)
@@ -249,10 +262,13 @@ def csv_rows(columns: Sequence[Column]) -> bytes:
     runs[-1] = _constant_run("\n", rows)
     chars = np.concatenate([chars for chars, _ in runs], axis=0).T.copy()
     keep = np.concatenate(
-        [np.ones(c.shape, dtype=np.bool_) if k is None else np.broadcast_to(k, c.shape) for c, k in runs],
+        [
+            np.ones(c.shape, dtype=np.bool_) if k is None else np.broadcast_to(k, c.shape)
+            for c, k in runs
+        ],
         axis=0,
     ).T.copy()
-    return chars[keep].tobytes()
+    return bytes(chars[keep].tobytes())
 
 
 def _as_cells(column: Column) -> Cells:

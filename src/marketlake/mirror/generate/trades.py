@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from marketlake.catalog import Market
-from marketlake.mirror.generate.bars import DAY_MS, MINUTE_MS, day_start_ms, quote_of, trade_minutes
 from marketlake.mirror.generate import text
+from marketlake.mirror.generate.bars import DAY_MS, MINUTE_MS, day_start_ms, quote_of, trade_minutes
 from marketlake.mirror.generate.paths import LAST_DAY
 from marketlake.mirror.generate.schedule import boolean_texts
 from marketlake.mirror.generate.seeds import rng_for
@@ -66,7 +66,9 @@ class AggDay:
 
 
 @lru_cache(maxsize=256)
-def _day_counts(seed: int, instrument: Instrument, big: bool) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+def _day_counts(
+    seed: int, instrument: Instrument, big: bool
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Per day since listing: trades, groups, first trade id, first agg id."""
     days = LAST_DAY.toordinal() - instrument.listed.toordinal() + 1
     rng = rng_for(seed, "trade-counts", instrument.market.value, instrument.symbol)
@@ -134,7 +136,8 @@ def _quantities(instrument: Instrument, price: IntArray, rng: np.random.Generato
     else:
         mean = per_trade / (price * 10.0**-instrument.price_scale) * 10.0**instrument.qty_scale
     noise = np.exp(rng.standard_normal(price.shape[0], dtype=np.float64) * 1.2 - 0.72)
-    return np.maximum(np.rint(mean * noise), 1).astype(np.int64)
+    quantities: IntArray = np.maximum(np.rint(mean * noise), 1).astype(np.int64)
+    return quantities
 
 
 def agg_day(trades: TradeDay, instrument: Instrument, day: date) -> AggDay:
@@ -152,7 +155,9 @@ def agg_day(trades: TradeDay, instrument: Instrument, day: date) -> AggDay:
     )
     if (instrument.market, instrument.symbol, day) in DUPLICATED_AGG_TRADES:
         rows = np.arange(starts.shape[0])
-        agg = AggDay(*(np.repeat(getattr(agg, f), np.where(rows % 97 == 5, 2, 1)) for f in _AGG_FIELDS))
+        agg = AggDay(
+            *(np.repeat(getattr(agg, f), np.where(rows % 97 == 5, 2, 1)) for f in _AGG_FIELDS)
+        )
     return agg
 
 
@@ -168,7 +173,7 @@ class _Format:
     trim: bool
 
     def cells(self, values: IntArray) -> text.Column:
-        return text.decimals(values * self.multiplier, self.scale, trim=self.trim)
+        return text.decimals(text.scaled(values, self.multiplier), self.scale, trim=self.trim)
 
 
 def _formats(instrument: Instrument) -> tuple[_Format, _Format, _Format]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from marketlake.catalog import ArchiveKey, Market, Period
+from marketlake.catalog import DATASETS, ArchiveKey, Market, Period
+from marketlake.mirror.universe import DEFAULT_UNIVERSE
 
 SPOT, UM, CM = Market.SPOT, Market.UM, Market.CM
 DAILY, MONTHLY = Period.DAILY, Period.MONTHLY
@@ -69,43 +70,53 @@ UNPUBLISHED = (
     Unpublished(UM, "trades", "BTCUSDT", date(2023, 2, 10)),
     Unpublished(CM, "aggTrades", "BTCUSD_PERP", date(2021, 7, 7)),
 )
-TRADE_ID_GAPS = {(UM, "ETHUSDT", date(2023, 6, 14)): 1_000, (SPOT, "BTCUSDT", date(2021, 5, 19)): 250}
+TRADE_ID_GAPS = {
+    (UM, "ETHUSDT", date(2023, 6, 14)): 1_000,
+    (SPOT, "BTCUSDT", date(2021, 5, 19)): 250,
+}
 """Trade ids jump by this much in the middle of the day (trades and aggTrades files)."""
 DUPLICATED_AGG_TRADES = frozenset(
     (UM, symbol, date(2022, 9, day)) for symbol in ("BTCUSDT", "ETHUSDT") for day in (5, 6, 7)
 )
 INTERLEAVED_MONTHLY_TRADES = frozenset({(UM, "BTCUSDT", "2021-03")})
-METRICS_EMPTY_DAYS = frozenset({(UM, "BTCUSDT", date(2022, 1, 10)), (CM, "BTCUSD_PERP", date(2023, 5, 2))})
+METRICS_EMPTY_DAYS = frozenset(
+    {(UM, "BTCUSDT", date(2022, 1, 10)), (CM, "BTCUSD_PERP", date(2023, 5, 2))}
+)
 _AGG_UPDATES = "updates/2022-10-04_aggregate_trade_updates.csv"
 _KLINE_UPDATES = "updates/2022-08-08_kline_updates.csv"
 _RECENT_UPDATES = "updates/2026-10-01_kline_updates.csv"
+_OLD_AGG_TRADES = "data/spot/monthly/aggTrades/{0}/{0}-aggTrades-{1}.zip"
+_UM_MINUTES = "data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-{0}.zip"
+_SPOT_MINUTES = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-{0}.zip"
 REGENERATIONS = (
-    Regeneration("data/spot/monthly/aggTrades/ETHBTC/ETHBTC-aggTrades-2017-12.zip", date(2022, 10, 4), _AGG_UPDATES),
-    Regeneration("data/spot/monthly/aggTrades/ETHBTC/ETHBTC-aggTrades-2018-01.zip", date(2022, 10, 4), _AGG_UPDATES),
-    Regeneration("data/spot/monthly/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2018-01.zip", date(2022, 10, 4), _AGG_UPDATES),
     *(
-        Regeneration(f"data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2022-08-0{d}.zip", date(2022, 8, 8), _KLINE_UPDATES)
+        Regeneration(_OLD_AGG_TRADES.format(symbol, month), date(2022, 10, 4), _AGG_UPDATES)
+        for symbol, month in (("ETHBTC", "2017-12"), ("ETHBTC", "2018-01"), ("BTCUSDT", "2018-01"))
+    ),
+    *(
+        Regeneration(_UM_MINUTES.format(f"2022-08-0{d}"), date(2022, 8, 8), _KLINE_UPDATES)
         for d in (1, 2, 3)
     ),
-    Regeneration("data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2026-09-15.zip", date(2026, 10, 1), _RECENT_UPDATES),
-)  # fmt: skip
+    Regeneration(_SPOT_MINUTES.format("2026-09-15"), date(2026, 10, 1), _RECENT_UPDATES),
+)
 UPDATES_WITH_PATHS = frozenset({_KLINE_UPDATES})
 """Updates lists written in the older ``File Path`` form (full keys) instead of ``File``."""
 
 
 def unpublished_keys() -> frozenset[str]:
     """Zip keys of every daily file that is never published."""
-    from marketlake.catalog import get_dataset
-
     keys: set[str] = set()
     for rule in UNPUBLISHED:
-        spec = get_dataset(rule.dataset)
-        if spec.has_interval and rule.interval is None:
-            intervals: tuple[str | None, ...] = spec.intervals_for(rule.market, DAILY)
-        else:
-            intervals = (rule.interval,)
+        instrument = DEFAULT_UNIVERSE.find(rule.market, rule.dataset, rule.symbol)
+        if instrument is None:
+            continue
+        intervals: tuple[str | None, ...] = (rule.interval,)
+        if rule.interval is None and DATASETS[rule.dataset].has_interval:
+            intervals = instrument.intervals(rule.dataset, DAILY)
         for interval in intervals:
-            key = ArchiveKey(rule.market, DAILY, rule.dataset, rule.symbol, interval, rule.day.isoformat())
+            key = ArchiveKey(
+                rule.market, DAILY, rule.dataset, rule.symbol, interval, rule.day.isoformat()
+            )
             keys.add(key.zip_key)
     return frozenset(keys)
 
@@ -166,16 +177,14 @@ class Traps:
     big_trades: str
 
 
-def _key(market: Market, period: Period, dataset: str, symbol: str, interval: str | None, when: str) -> str:
-    return ArchiveKey(market, period, dataset, symbol, interval, when).zip_key
-
-
 def _daily(market: Market, dataset: str, symbol: str, day: str, interval: str | None = None) -> str:
-    return _key(market, DAILY, dataset, symbol, interval, day)
+    return ArchiveKey(market, DAILY, dataset, symbol, interval, day).zip_key
 
 
-def _monthly(market: Market, dataset: str, symbol: str, month: str, interval: str | None = None) -> str:
-    return _key(market, MONTHLY, dataset, symbol, interval, month)
+def _monthly(
+    market: Market, dataset: str, symbol: str, month: str, interval: str | None = None
+) -> str:
+    return ArchiveKey(market, MONTHLY, dataset, symbol, interval, month).zip_key
 
 
 def _format_traps() -> dict[str, tuple[str, ...]]:
@@ -210,8 +219,14 @@ def _format_traps() -> dict[str, tuple[str, ...]]:
 
 
 def _data_traps() -> dict[str, tuple[str, ...]]:
-    gaps = [_daily(m, d, s, day.isoformat()) for (m, s, day) in TRADE_ID_GAPS for d in ("trades", "aggTrades")]
-    duplicated = sorted(_daily(m, "aggTrades", s, d.isoformat()) for m, s, d in DUPLICATED_AGG_TRADES)
+    gaps = [
+        _daily(m, d, s, day.isoformat())
+        for (m, s, day) in TRADE_ID_GAPS
+        for d in ("trades", "aggTrades")
+    ]
+    duplicated = sorted(
+        _daily(m, "aggTrades", s, d.isoformat()) for m, s, d in DUPLICATED_AGG_TRADES
+    )
     return {
         "empty_cells": (
             *sorted(_daily(m, "metrics", s, d.isoformat()) for m, s, d in METRICS_EMPTY_DAYS),
@@ -223,14 +238,22 @@ def _data_traps() -> dict[str, tuple[str, ...]]:
             *duplicated,
             _monthly(UM, "aggTrades", "BTCUSDT", "2022-09"),
         ),
-        "interleaved": tuple(_monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES),
+        "interleaved": tuple(
+            _monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES
+        ),
         "trade_id_gaps": tuple(gaps),
         "outage_keys": tuple(
-            _daily(o.market, "klines", o.symbol, o.day.isoformat(), i) for o in OUTAGES for i in ("1m", "1h")
+            _daily(o.market, "klines", o.symbol, o.day.isoformat(), i)
+            for o in OUTAGES
+            for i in ("1m", "1h")
         ),
         "partial": (
             *PARTIAL_DAILY,
-            *(_monthly(m, d, s, month, i) for (m, d, s, month) in PARTIAL_MONTHLY for i in ("1m", "1d")),
+            *(
+                _monthly(m, d, s, month, i)
+                for (m, d, s, month) in PARTIAL_MONTHLY
+                for i in ("1m", "1d")
+            ),
         ),
         "unpublished": tuple(sorted(unpublished_keys())),
         "updates_lists": tuple(sorted({r.updates_key for r in REGENERATIONS})),

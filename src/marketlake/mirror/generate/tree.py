@@ -27,14 +27,20 @@ class Tree:
         if folder == DATA:
             return sorted({DATA + _top(m) for m in Market if self._market_has_files(m)})
         if folder == DATA + "futures/":
-            return [DATA + m.path + "/" for m in (Market.CM, Market.UM) if self._market_has_files(m)]
+            return [
+                DATA + m.path + "/" for m in (Market.CM, Market.UM) if self._market_has_files(m)
+            ]
         for market in Market:
             for period in Period:
                 base = f"{DATA}{market.path}/"
                 if folder == base:
-                    return sorted(f"{base}{p.value}/" for p in Period if self._period_datasets(market, p))
+                    return sorted(
+                        f"{base}{p.value}/" for p in Period if self._period_datasets(market, p)
+                    )
                 if folder == f"{base}{period.value}/":
-                    return sorted(folder_of(market, period, d) for d in self._period_datasets(market, period))
+                    return sorted(
+                        folder_of(market, period, d) for d in self._period_datasets(market, period)
+                    )
                 if folder.startswith(f"{base}{period.value}/"):
                     return self._dataset_children(market, period, folder)
         return []
@@ -48,7 +54,10 @@ class Tree:
             for name, spec in DATASETS.items()
             if market in spec.periods
             and period in spec.periods_for(market)
-            and any(self._has_files(i, name, period) for i in self.planner.universe.symbols(market, name))
+            and any(
+                self._has_files(i, name, period)
+                for i in self.planner.universe.symbols(market, name)
+            )
         ]
 
     def _dataset_children(self, market: Market, period: Period, folder: str) -> list[str]:
@@ -79,7 +88,9 @@ class Tree:
             )
         return self._files(instrument, dataset, period, parts[2]) if parts[2] in intervals else []
 
-    def _files(self, instrument: Instrument, dataset: str, period: Period, interval: str | None) -> list[str]:
+    def _files(
+        self, instrument: Instrument, dataset: str, period: Period, interval: str | None
+    ) -> list[str]:
         keys = self.planner.keys(instrument, dataset, period, interval)
         return sorted(_with_checksums(k.zip_key for k in keys))
 
@@ -87,8 +98,12 @@ class Tree:
         intervals: Iterable[str | None] = instrument.intervals(dataset, period) or (None,)
         return any(self._has_interval_files(instrument, dataset, period, i) for i in intervals)
 
-    def _has_interval_files(self, instrument: Instrument, dataset: str, period: Period, interval: str | None) -> bool:
-        return next(iter(self.planner.keys(instrument, dataset, period, interval)), None) is not None
+    def _has_interval_files(
+        self, instrument: Instrument, dataset: str, period: Period, interval: str | None
+    ) -> bool:
+        return (
+            next(iter(self.planner.keys(instrument, dataset, period, interval)), None) is not None
+        )
 
 
 def _top(market: Market) -> str:

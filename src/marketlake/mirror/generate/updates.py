@@ -41,7 +41,9 @@ def updates_csv(key: str, checksums: Callable[[str], tuple[str, str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     with_paths = key in UPDATES_WITH_PATHS
-    writer.writerow(["File Path" if with_paths else "File", "Original File Checksum", "New File Checksum"])
+    writer.writerow(
+        ["File Path" if with_paths else "File", "Original File Checksum", "New File Checksum"]
+    )
     for regeneration in REGENERATIONS:
         if regeneration.updates_key != key:
             continue

@@ -49,9 +49,7 @@ def zip_single(name: str, chunks: Iterable[bytes], modified: datetime) -> bytes:
     encoded = name.encode("utf-8")
     flags = 0 if encoded.isascii() else _UTF8_NAME
     date, time = _dos_time(modified)
-    common = struct.pack(
-        "<HHHHHIII", _VERSION, flags, _DEFLATED, time, date, crc, len(body), size
-    )
+    common = struct.pack("<HHHHHIII", _VERSION, flags, _DEFLATED, time, date, crc, len(body), size)
     local = b"PK\x03\x04" + common + struct.pack("<HH", len(encoded), 0) + encoded
     central = (
         b"PK\x01\x02"

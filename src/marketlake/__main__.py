@@ -1,0 +1,5 @@
+"""``python -m marketlake``: the command line."""
+
+from marketlake.cli import main
+
+main()
