@@ -186,7 +186,7 @@ def test_date_text_and_text_columns() -> None:
     values = ["2023-01-05", "7", "BTC-230106-16000-C", "BTCUSDT", "C", "16000"] + [""] * 20
     (row,) = _rows(EOH, ",".join(columns) + "\n" + ",".join(values) + "\n")
     assert row["date"] == date(2023, 1, 5)
-    assert (row["hour"], row["symbol"], row["type"]) == (7, "BTC-230106-16000-C", "C")
+    assert (row["hour"], row["option_symbol"], row["type"]) == (7, "BTC-230106-16000-C", "C")
     assert row["strike"] == Decimal(16000) and row["mark_iv"] is None
 
 

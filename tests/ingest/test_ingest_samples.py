@@ -1,4 +1,4 @@
-"""Every real archive file, served by the stand-in's overlay, ingested and compared value by value."""
+"""Every real archive file, served through the stand-in's overlay, ingested and compared exactly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from marketlake.catalog import ArchiveKey, Period
-from marketlake.ingest.request import build_request
+from marketlake.ingest.request import IngestRequest, build_request
 from marketlake.ingest.run import ingest
 from marketlake.manifest import open_manifest
 from marketlake.manifest.models import PartitionStatus
@@ -24,7 +24,7 @@ def mirror_url() -> object:
         yield mirror.base_url
 
 
-def _request_for(key: ArchiveKey):  # noqa: ANN202
+def _request_for(key: ArchiveKey) -> IngestRequest:
     return build_request(
         market=key.market.value,
         dataset=key.dataset,

@@ -7,24 +7,26 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from marketlake.catalog import ArchiveKey
 from marketlake.catalog.arrow import lake_schema
-from marketlake.errors import LakeError
+from marketlake.errors import CorruptArchiveError, LakeError
 from marketlake.ingest.decode import decode_csv
 from marketlake.ingest.parquet import ParquetSink
 from marketlake.ingest.quirks import sorted_batches
 from marketlake.ingest.unzip import ZipChunks
 from marketlake.ingest.write import (
+    TEMP_DIR,
     decode_to_lake,
     remove_partition_files,
     sweep_temp_files,
     write_partition,
 )
-from marketlake.lake.layout import partition_path
+from marketlake.lake.layout import dataset_root, partition_path
 from tests.ingest.decode_support import csv_zip, sample
 
 KLINES_KEY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2020-01-01.zip"
@@ -179,26 +181,33 @@ def test_liquidation_duplicates_are_dropped_across_batches(tmp_path: Path) -> No
     assert len(set(times.to_pylist())) == 300
 
 
-def test_sweep_removes_only_our_temp_entries(tmp_path: Path) -> None:
-    folder = tmp_path / "exchange=binance" / "market=spot"
-    folder.mkdir(parents=True)
-    stale = folder / ".X.parquet.123.abcd.tmp"
+def test_sweep_removes_old_temp_entries(tmp_path: Path) -> None:
+    key, data = sample(KLINES_KEY)
+    written = decode_to_lake(data, key, tmp_path)
+    temp = tmp_path / TEMP_DIR
+    stale = temp / "X.parquet.123.abcd.tmp"
     stale.write_bytes(b"partial")
-    stale_dir = folder / ".X.parquet.123.abcd.sort.tmp"
+    stale_dir = temp / "X.parquet.123.abcd.sort.tmp"
     stale_dir.mkdir()
     (stale_dir / "spill").write_bytes(b"x")
-    kept = [folder / "X.parquet", folder / "notes.tmp"]
-    for path in kept:
-        path.write_bytes(b"keep")
-    fresh = folder / ".Y.parquet.1.ff.tmp"
+    fresh = temp / "Y.parquet.1.ff.tmp"
     fresh.write_bytes(b"in progress")
     old = time.time() - 3600
     for path in (stale, stale_dir):
         os.utime(path, (old, old))
-    removed = sweep_temp_files(tmp_path, min_age_seconds=600)
-    assert set(removed) == {stale, stale_dir}
-    assert all(p.exists() for p in [*kept, fresh])
+    assert set(sweep_temp_files(tmp_path, min_age_seconds=600)) == {stale, stale_dir}
+    assert fresh.exists() and (tmp_path / written.files[0]).exists()
     assert sweep_temp_files(tmp_path) == (fresh,)
+    assert sweep_temp_files(tmp_path / "no-lake-here") == ()
+
+
+def test_temp_files_stay_out_of_partition_folders(tmp_path: Path) -> None:
+    key, data = sample(KLINES_KEY)
+    written = decode_to_lake(data, key, tmp_path)
+    (tmp_path / TEMP_DIR / "Z.parquet.9.aa.tmp").write_bytes(b"a crashed write")
+    root = tmp_path / dataset_root(key.market, key.dataset, key.interval)
+    frame = pl.scan_parquet(root, hive_partitioning=True).select(pl.len()).collect()
+    assert frame.item() == written.rows == 1440
 
 
 def test_remove_partition_files_prunes_empty_folders(tmp_path: Path) -> None:
@@ -206,7 +215,7 @@ def test_remove_partition_files_prunes_empty_folders(tmp_path: Path) -> None:
     written = decode_to_lake(data, key, tmp_path)
     assert remove_partition_files(tmp_path, written.files) == 1
     assert remove_partition_files(tmp_path, written.files) == 0
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [TEMP_DIR]
     with pytest.raises(LakeError):
         remove_partition_files(tmp_path, ["../outside.parquet"])
 
@@ -243,3 +252,13 @@ def test_both_sort_engines_give_the_same_file(tmp_path: Path) -> None:
                 sink.write(batch)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_corrupt_zip_met_while_streaming_is_corrupt_not_malformed(tmp_path: Path) -> None:
+    rows = "".join(f"{i},1.5,0.001,0.0015,{1704067200000 + i},true\n" for i in range(1, 60000))
+    data = bytearray(csv_zip(UM_TRADES, rows))
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 16] ^= 0xFF  # the CRC-32: found wrong only after the last chunk
+    with pytest.raises(CorruptArchiveError, match="CRC-32"):
+        decode_to_lake(bytes(data), UM_TRADES, tmp_path)
+    assert _files(tmp_path) == []

@@ -203,7 +203,7 @@ _BVOL = (
 _EOH = (
     _Column("date", _Kind.DATE_TEXT, description="UTC date of the hour"),
     integer("hour", "UTC hour 0..23"),
-    text("symbol"),
+    text("option_symbol", "the option (the CSV's symbol column); symbol= is the folder"),
     text("underlying"),
     text("type", "C or P"),
     price("strike"),

@@ -209,7 +209,7 @@ class _EpochUnits:
         self.unit: str | None = None
 
     def decide(self, raw: pa.RecordBatch) -> None:
-        """Decide ms or us from the first value of the unit column (or of any epoch column)."""
+        """Decide ms or us from the first batch holding values of the unit (or any epoch) column."""
         import pyarrow.compute as pc
 
         if self.unit is not None:

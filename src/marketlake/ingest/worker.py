@@ -63,7 +63,9 @@ def run_decode_job(job: DecodeJob) -> DecodeOutcome:
         return _decode(job, job.data)
     assert job.shm_name is not None
     shm = _attach(job.shm_name)
-    view = shm.buf[: job.size]
+    buffer = shm.buf
+    assert buffer is not None
+    view = buffer[: job.size]
     try:
         return _decode(job, view)
     finally:
@@ -125,7 +127,9 @@ class SharedBytes:
             logger.debug("shared memory unavailable (%s); sending bytes inline", exc)
             self._inline: bytes | None = data
             return
-        self._shm.buf[: self.size] = data
+        buffer = self._shm.buf
+        assert buffer is not None
+        buffer[: self.size] = data
         self._inline = None
 
     def job(self, key: ArchiveKey, lake_root: Path, sha256: str) -> DecodeJob:

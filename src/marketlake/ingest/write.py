@@ -4,10 +4,12 @@
 quirks -> write. The output is a pure function of the input bytes and key: the same zip
 always gives the same file, byte for byte, so workers can run it in any process.
 
-Writing goes to a hidden ``.<name>.<pid>.<random>.tmp`` file in the partition's folder,
-which is fsynced and then renamed over the final name (``os.replace``), and the folder is
-fsynced: readers see the old file or the new one, never a partial one. A crash leaves at
-most such temp files; :func:`sweep_temp_files` removes them.
+Writing goes to a temp file ``<name>.<pid>.<random>.tmp`` in the lake's hidden
+``.marketlake-tmp`` folder (same file system as the lake), which is fsynced and then
+renamed over the final name (``os.replace``), and the partition's folder is fsynced:
+readers see the old file or the new one, never a partial one. Temp files stay out of the
+partition folders because Polars refuses a folder holding files of two extensions. A crash
+leaves at most such temp entries; :func:`sweep_temp_files` removes them.
 
 The file's encoding choices live in :mod:`marketlake.ingest.parquet`; its schema metadata
 names dataset, market, schema version, source key and, when given, the zip's sha256.
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+TEMP_DIR = ".marketlake-tmp"
 TEMP_SUFFIX = ".tmp"
 
 
@@ -87,9 +90,10 @@ def write_partition(
     final = Path(lake_root) / relative
     spec = get_dataset(key.dataset)
     schema = _file_schema(key, sha256)
-    temp = _temp_path(final)
+    temp = _temp_path(Path(lake_root) / TEMP_DIR, final.name)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        temp.parent.mkdir(exist_ok=True)
         summary = _write_stream(batches, spec, schema, temp)
         if not summary.in_order:
             summary = _rewrite_sorted(temp, final, spec, schema, summary)
@@ -123,12 +127,13 @@ def remove_partition_files(lake_root: Path, files: Iterable[PurePosixPath | str]
 def sweep_temp_files(lake_root: Path, *, min_age_seconds: float = 0.0) -> tuple[Path, ...]:
     """Remove temp files and folders that interrupted writes left; the paths removed.
 
-    Only our own ``.<name>.tmp`` entries are touched. With writers running, pass a
+    Only entries of the lake's temp folder are touched. With writers running, pass a
     ``min_age_seconds`` longer than any write takes.
     """
     cutoff = time.time() - min_age_seconds
     removed = []
-    for path in sorted(Path(lake_root).rglob(f".*{TEMP_SUFFIX}")):
+    folder = Path(lake_root) / TEMP_DIR
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
         try:
             if path.lstat().st_mtime > cutoff:
                 continue
@@ -204,7 +209,7 @@ def _rewrite_sorted(
 ) -> _Summary:
     """Sort the finished temp file by the dataset's sort column into a new temp file."""
     assert spec.sort_column is not None
-    target = _temp_path(final)
+    target = _temp_path(unsorted.parent, final.name)
     work_dir = target.with_name(target.name.removesuffix(TEMP_SUFFIX) + ".sort" + TEMP_SUFFIX)
     order = SortOrder(spec.sort_column)
     try:
@@ -271,10 +276,10 @@ def _file_schema(key: ArchiveKey, sha256: str | None) -> pa.Schema:
     return schema.with_metadata(metadata)
 
 
-def _temp_path(final: Path) -> Path:
-    """A unique hidden temp name beside ``final``."""
+def _temp_path(folder: Path, name: str) -> Path:
+    """A unique temp name for the file ``name`` in the temp ``folder``."""
     token = f"{os.getpid()}.{secrets.token_hex(4)}"
-    return final.with_name(f".{final.name}.{token}{TEMP_SUFFIX}")
+    return folder / f"{name}.{token}{TEMP_SUFFIX}"
 
 
 def _commit(temp: Path, final: Path) -> int:

@@ -26,7 +26,7 @@ _FORBIDDEN = ("/", "\\", "=", "%", "\x00")
 def dataset_root(market: Market, dataset: str, interval: str | None = None) -> PurePosixPath:
     """The folder of one dataset in one market (and of one interval, for kline datasets)."""
     spec = get_dataset(dataset)
-    spec.periods_for(market)
+    spec.periods_for(market)  # refuses a market that does not publish this dataset
     if interval is not None and not spec.has_interval:
         raise CatalogError(f"{dataset} has no intervals, got interval {interval!r}")
     root = PurePosixPath(

@@ -9,7 +9,7 @@ price units x quantity units (for COIN-M: base asset in 1e-8), so sums never rou
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
@@ -199,8 +199,3 @@ def without_minutes(bars: Bars, first_minute: int, last_minute: int) -> Bars:
     """Bars with minutes ``first_minute..last_minute`` of their day removed (an outage)."""
     minute = bars.open_time % DAY_MS // MINUTE_MS
     return bars.select((minute < first_minute) | (minute > last_minute))
-
-
-def with_open_time(bars: Bars, open_time: IntArray) -> Bars:
-    """The same bars at other open times."""
-    return replace(bars, open_time=open_time)

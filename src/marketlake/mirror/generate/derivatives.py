@@ -7,7 +7,7 @@ that change inside a month, liquidation rows written twice) are planted here.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -195,8 +195,3 @@ def liquidation_csv(seed: int, instrument: Instrument, day: date) -> bytes:
         _qty(instrument, qty[twice]),
     ]
     return text.csv_rows(columns)
-
-
-def month_days(first: date, last: date) -> list[date]:
-    """Every day from ``first`` to ``last`` inclusive."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -35,8 +35,8 @@ _KINDS = {
     "indexPriceKlines": "index",
     "premiumIndexKlines": "premium",
 }
-_MONDAY_OFFSET_MS = 4 * DAY_MS
-_DAY_CACHE_ENTRIES = 400_000
+_DAY_BARS: BoundedCache[tuple[object, ...], tuple[int, ...]] = BoundedCache(400_000)
+"""Daily bars of every archive in the process, by seed, instrument, dataset and day."""
 
 
 class KlineSource:
@@ -44,9 +44,6 @@ class KlineSource:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._days: BoundedCache[tuple[object, ...], tuple[int, ...]] = BoundedCache(
-            _DAY_CACHE_ENTRIES
-        )
 
     def minutes(self, instrument: Instrument, dataset: str, day: date) -> Bars:
         """The day's 1-minute bars of ``dataset``, outages removed."""
@@ -62,13 +59,13 @@ class KlineSource:
 
     def day_bar(self, instrument: Instrument, dataset: str, day: date) -> Bars:
         """The day's single ``1d`` bar."""
-        cache_key = (instrument.market, instrument.symbol, dataset, day)
-        values = self._days.get(cache_key)
+        cache_key = (self.seed, instrument, dataset, day)
+        values = _DAY_BARS.get(cache_key)
         if values is None:
             minutes = self.minutes(instrument, dataset, day)
             bar = aggregate(minutes, np.full(len(minutes), day_start_ms(day), dtype=np.int64))
             values = tuple(int(getattr(bar, name)[0]) for name in _FIELDS)
-            self._days.put(cache_key, values, 1)
+            _DAY_BARS.put(cache_key, values, 1)
         return Bars(*(np.array([v], dtype=np.int64) for v in values))
 
     def bars(

@@ -49,11 +49,7 @@ class Renderer:
         rows = self._rows(plan)
         if plan.original:
             yield _truncated(b"".join(rows))
-        elif (
-            plan.key.market,
-            plan.key.symbol,
-            plan.key.date,
-        ) in INTERLEAVED_MONTHLY_TRADES and plan.key.dataset == "trades":
+        elif _is_interleaved(plan):
             yield _interleaved(b"".join(rows))
         else:
             yield from rows
@@ -94,6 +90,13 @@ class Renderer:
             agg = agg_day(trades, plan.instrument, day)
             for start in range(0, agg.agg_id.shape[0], CHUNK_ROWS):
                 yield agg_csv(agg, slice(start, start + CHUNK_ROWS), plan.instrument, micros)
+
+
+def _is_interleaved(plan: FilePlan) -> bool:
+    key = plan.key
+    return (
+        key.dataset == "trades" and (key.market, key.symbol, key.date) in INTERLEAVED_MONTHLY_TRADES
+    )
 
 
 def _truncated(rows: bytes) -> bytes:

@@ -1,9 +1,10 @@
 """1-second klines: each minute bar refined into 60 seconds that aggregate back to it.
 
 Open, high, low, close, volume, trade count and taker volume of the 60 seconds aggregate
-exactly to the minute's; a second has volume exactly when it has trades. Each second's quote volume is its volume at a price inside its own
-range, so it is consistent row by row, but the seconds' quote volumes sum to the minute's
-only approximately (the minute's was drawn before the seconds existed).
+exactly to the minute's; a second has volume exactly when it has trades. Each second's
+quote volume is its volume at a price inside its own range, so it is consistent row by
+row, but the seconds' quote volumes sum to the minute's only approximately (the minute's
+was drawn before the seconds existed).
 """
 
 from __future__ import annotations

@@ -239,7 +239,7 @@ def _data_traps() -> dict[str, tuple[str, ...]]:
             _monthly(UM, "aggTrades", "BTCUSDT", "2022-09"),
         ),
         "interleaved": tuple(
-            _monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES
+            sorted(_monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES)
         ),
         "trade_id_gaps": tuple(gaps),
         "outage_keys": tuple(
@@ -279,7 +279,7 @@ def _shape_traps() -> dict[str, tuple[str, ...]]:
             _monthly(UM, "klines", "ETHUSDT", "2022-11", "1m"),
             _monthly(UM, "trades", "BTCUSDT", "2023-02"),
             _monthly(CM, "aggTrades", "BTCUSD_PERP", "2021-07"),
-            *(_monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES),
+            *sorted(_monthly(m, "trades", s, month) for m, s, month in INTERLEAVED_MONTHLY_TRADES),
             *(_monthly(m, d, s, month, "1d") for (m, d, s, month) in PARTIAL_MONTHLY),
             *(r.key for r in REGENERATIONS if "/monthly/" in r.key),
         ),
