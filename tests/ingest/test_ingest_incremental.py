@@ -9,8 +9,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from marketlake.catalog import ArchiveKey, Market, Period, format_checksum
+from marketlake.errors import ManifestNotInitializedError
 from marketlake.ingest.report import RunReport
 from marketlake.ingest.request import build_request
 from marketlake.ingest.run import ingest
@@ -115,3 +117,28 @@ def test_a_republished_file_is_ingested_again_and_its_parquet_replaced(tmp_path:
     assert lake_rows(lake, record.files, key) == expected_rows(newer, key)
     assert len(list(lake.rglob("*.parquet"))) == 1
     assert pq.read_metadata(lake / record.files[0]).num_rows == 1440
+
+
+def test_the_manifest_can_live_in_postgresql(tmp_path: Path, pg_manifest_dsn: str) -> None:
+    archive, lake = tmp_path / "archive", tmp_path / "lake"
+    for key in JAN_DAYS[:4]:
+        _publish(archive, key)
+    request = build_request(market="um", dataset="klines", interval="1m", symbols="BTCUSDT")
+    with run_mirror(OverlayContent(archive)) as mirror:
+        settings = Settings(lake=lake, manifest=pg_manifest_dsn, source=mirror.base_url, workers=1)
+        with pytest.raises(ManifestNotInitializedError, match="db init"):
+            ingest(settings, request)
+        with open_manifest(pg_manifest_dsn, lake_root=lake) as store:
+            store.init_schema()
+        first = ingest(settings, request)
+        second = ingest(settings, request)
+    assert (first.done, second.planned, second.skipped) == (4, 0, 4)
+    assert not (lake / "_manifest.sqlite").exists()
+    with open_manifest(pg_manifest_dsn, lake_root=lake) as store:
+        records = store.records(ARCHIVE_ID, Market.UM, "klines", interval="1m")
+    assert sorted(k.date for k in records) == [k.date for k in JAN_DAYS[:4]]
+    for key, record in records.items():
+        assert record.status is PartitionStatus.DONE
+        assert lake_rows(lake, record.files, key) == expected_rows(
+            (archive / key.zip_key).read_bytes(), key
+        )

@@ -63,3 +63,13 @@ def test_datetimes_booleans_blanks_and_unicode_text() -> None:
         "2000-02-29 00:00:00,True,951782400,龙虾USDT",
     ]
     assert rows.endswith("\n")
+
+
+def test_decimals_shown_beyond_their_scale_need_no_wider_integers() -> None:
+    huge = np.array([9_000_000_000_000_000_000 // 10, 7, 0] * 10, dtype=np.int64)
+    long_rows = text.csv_rows([text.decimals(huge, 0, shown=8)]).decode().splitlines()
+    short_rows = text.csv_rows([text.decimals(huge[:3], 0, shown=8)]).decode().splitlines()
+    assert (
+        long_rows[:3] == short_rows == ["900000000000000000.00000000", "7.00000000", "0.00000000"]
+    )
+    assert text.csv_rows([text.decimals(np.array([12345]), 2, shown=8)]) == b"123.45000000\n"

@@ -218,3 +218,11 @@ def test_big_mode_serves_a_five_million_row_trades_day() -> None:
     for offset in range(0, len(body), 1 << 22):
         lines += inflater.decompress(body[offset : offset + (1 << 22)]).count(b"\n")
     assert lines == 5_000_000 + 1  # with its header row
+
+
+def test_eoh_summary_header_says_symbol_as_the_archive_does(archive: GeneratedArchive) -> None:
+    header, rows = csv_rows(
+        archive, "data/option/daily/EOHSummary/BTCUSDT/BTCUSDT-EOHSummary-2023-03-10.zip"
+    )
+    assert header is not None and header[:4] == ["date", "hour", "symbol", "underlying"]
+    assert rows[0][2].startswith("BTC-230317-") and rows[0][3] == "BTCUSDT"

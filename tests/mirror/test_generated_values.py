@@ -11,6 +11,7 @@ import pytest
 
 from marketlake.catalog import ArchiveKey, Market, get_dataset
 from marketlake.mirror.generate import GeneratedArchive
+from marketlake.mirror.generate.schedule import ARCHIVE_SPELLINGS
 from tests.mirror.generated_csv import csv_rows, csv_text, small_archive
 
 Row = Sequence[str]
@@ -221,9 +222,20 @@ def test_every_file_has_the_catalog_columns(archive: GeneratedArchive) -> None:
         assert rows, key
         assert all(len(row) == len(names) for row in rows), key
         if get_dataset(parsed.dataset).always_header:
-            assert header == names
+            assert header == [ARCHIVE_SPELLINGS.get(n, n) for n in names]
 
 
 def test_seconds_trade_exactly_when_they_have_volume(archive: GeneratedArchive) -> None:
     _, seconds = csv_rows(archive, "data/spot/daily/klines/BTCUSDT/1s/BTCUSDT-1s-2026-01-01.zip")
     assert all((Decimal(r[5]) > 0) == (int(r[8]) > 0) for r in seconds)
+
+
+def test_long_bars_of_a_listing_month_open_at_the_aligned_time(archive: GeneratedArchive) -> None:
+    base = "data/spot/monthly/klines/龙虾USDT/{0}/龙虾USDT-{0}-2025-10.zip"  # listed 2025-10-20
+    days = _typed(_klines(archive, base.format("1d")))
+    (month,) = _typed(_klines(archive, base.format("1mo")))
+    assert month[0] == 1759276800000000  # 2025-10-01 (in microseconds), before listing
+    assert month[1] == days[0][1] and month[4] == days[-1][4]
+    assert month[5] == sum(d[5] for d in days)  # type: ignore[misc]
+    weeks = _typed(_klines(archive, base.format("1w")))
+    assert weeks[0][0] == 1760918400000000  # Monday 2025-10-20

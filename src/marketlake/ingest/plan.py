@@ -165,6 +165,27 @@ async def _symbols(listing: ArchiveListing, request: IngestRequest) -> tuple[str
     return tuple(sorted(s for s in found if request.symbols.matches(s)))
 
 
+MAX_PREFIX_LISTINGS = 36
+
+
+def listing_dates(request: IngestRequest, period: Period) -> tuple[str, ...] | None:
+    """Date prefixes that narrow a folder's listing to the requested range (None: list it all).
+
+    Both daily (``2024-01-05``) and monthly (``2024-01``) file names start with the month, so a
+    range is listed month by month (``2024-01``); a long range year by year; an open range
+    lists the whole folder.
+    """
+    if request.start is None or request.end is None:
+        return None
+    first = request.start.year * 12 + request.start.month - 1
+    last = request.end.year * 12 + request.end.month - 1
+    if last - first < MAX_PREFIX_LISTINGS:
+        return tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
+    if period is Period.MONTHLY or request.end.year - request.start.year < MAX_PREFIX_LISTINGS:
+        return tuple(str(year) for year in range(request.start.year, request.end.year + 1))
+    return None
+
+
 async def _remote_files(
     listing: ArchiveListing,
     request: IngestRequest,
@@ -172,14 +193,18 @@ async def _remote_files(
     interval: str | None,
     period: Period,
 ) -> tuple[RemotePartition, ...]:
-    if period not in get_dataset(request.dataset).periods_for(request.market):
+    spec = get_dataset(request.dataset)
+    if period not in spec.periods_for(request.market):
         return ()
-    if interval is not None and interval not in get_dataset(request.dataset).intervals_for(
-        request.market, period
-    ):
+    if interval is not None and interval not in spec.intervals_for(request.market, period):
         return ()
-    return tuple(
-        await listing.list_partitions(request.market, period, request.dataset, symbol, interval)
+    return await listing.list_partitions(
+        request.market,
+        period,
+        request.dataset,
+        symbol,
+        interval,
+        dates=listing_dates(request, period),
     )
 
 

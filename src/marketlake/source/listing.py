@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from marketlake.catalog import ArchiveKey, Market, Period, folder_of, get_dataset
@@ -31,7 +32,14 @@ class ArchiveListing:
 
     async def list_folder(self, prefix: str) -> FolderListing:
         """The files and sub-folders directly under ``prefix`` (a ``/`` is appended if missing)."""
-        prefix = _as_folder(prefix)
+        return await self.list_prefix(_as_folder(prefix))
+
+    async def list_prefix(self, prefix: str) -> FolderListing:
+        """The files and sub-folders whose keys start with ``prefix``, one level deep.
+
+        ``prefix`` may end inside a file name (``.../BTCUSDT-1m-2024-01``) to list only part of
+        a folder, as S3 allows; a folder's listing then costs one small page instead of many.
+        """
         async with self._locks.setdefault(prefix, asyncio.Lock()):
             cached = self._cache.get(prefix)
             if cached is None:
@@ -53,13 +61,23 @@ class ArchiveListing:
         dataset: str,
         symbol: str,
         interval: str | None = None,
+        *,
+        dates: Iterable[str] | None = None,
     ) -> tuple[RemotePartition, ...]:
-        """The published zips of one symbol (and interval), each with its CHECKSUM if listed."""
+        """The published zips of one symbol (and interval), each with its CHECKSUM if listed.
+
+        ``dates`` narrows the listing to file names whose date starts with one of them
+        (``2024-01`` for a month of daily files, ``2024`` for a year of monthly files).
+        """
         if get_dataset(dataset).has_interval != (interval is not None):
             need = "needs an interval" if interval is None else "takes no interval"
             raise CatalogError(f"{dataset} {need} (listing {market.value} {symbol})")
-        listing = await self.list_folder(folder_of(market, period, dataset, symbol, interval))
-        return _partitions(listing.files)
+        folder = folder_of(market, period, dataset, symbol, interval)
+        if dates is None:
+            return _partitions((await self.list_folder(folder)).files)
+        stem = f"{folder}{symbol}-{interval if interval is not None else dataset}-"
+        listings = await asyncio.gather(*(self.list_prefix(stem + d) for d in sorted(set(dates))))
+        return _partitions(tuple(f for listing in listings for f in listing.files))
 
     async def _list_all_pages(self, prefix: str) -> FolderListing:
         files: list[RemoteFile] = []

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from marketlake.catalog import Interval, Market
+from marketlake.catalog import Interval, Market, month_last_day
 from marketlake.mirror.generate import text
 from marketlake.mirror.generate.bars import (
     DAY_MS,
@@ -92,13 +92,24 @@ class KlineSource:
     def _long_bars(
         self, instrument: Instrument, dataset: str, interval: Interval, days: list[date]
     ) -> Bars:
+        """Bars opening in the month of ``days``, each aggregating its days with data.
+
+        A bar opens at its aligned time (a Monday, the 1st) even when the symbol listed
+        later; a bar opening in the month may end in the next one (a week, 3 days).
+        """
+        if not days:
+            return _empty()
         first, last = instrument.window(dataset)
+        month_end = month_last_day(days[0])
+        wanted = set(days)
         parts: list[Bars] = []
         for start in _bucket_starts(interval, days):
             span = [
                 day
                 for day in (start + timedelta(days=i) for i in range(_bucket_days(interval, start)))
-                if first <= day and (last is None or day <= last)
+                if first <= day
+                and (last is None or day <= last)
+                and (day in wanted or day > month_end)
             ]
             if span:
                 daily = concat_bars([self.day_bar(instrument, dataset, d) for d in span])
@@ -119,16 +130,17 @@ def _empty() -> Bars:
 
 
 def _bucket_starts(interval: Interval, days: list[date]) -> list[date]:
+    """Open days of the bars holding ``days`` that open in the month of ``days``."""
     starts: list[date] = []
     for day in days:
         if interval.is_calendar:
             aligned = day.replace(day=1)
         else:
             width = interval.seconds // 86_400
-            offset = 4 if width == 7 else 0
+            offset = 4 if width == 7 else 0  # weeks open on Mondays; 1970-01-01 was a Thursday
             ordinal = day.toordinal() - date(1970, 1, 1).toordinal() - offset
             aligned = day - timedelta(days=ordinal % width)
-        if aligned == day and aligned not in starts:
+        if aligned.month == day.month and aligned not in starts:
             starts.append(aligned)
     return starts
 
@@ -151,13 +163,13 @@ def kline_csv(
     zeros = np.zeros(len(bars), dtype=np.int64)
     columns = [
         text.integers(opened),
-        *(text.decimals(text.scaled(getattr(bars, n), price[0]), price[1]) for n in _PRICES),
-        text.decimals(text.scaled(bars.volume, volume[0]), volume[1]),
+        *(text.decimals(getattr(bars, n), price[0], shown=price[1]) for n in _PRICES),
+        text.decimals(bars.volume, volume[0], shown=volume[1]),
         text.integers(closed),
-        text.decimals(text.scaled(bars.quote_volume, quote[0]), quote[1]),
+        text.decimals(bars.quote_volume, quote[0], shown=quote[1]),
         text.integers(bars.count),
-        text.decimals(text.scaled(bars.taker_volume, volume[0]), volume[1]),
-        text.decimals(text.scaled(bars.taker_quote_volume, quote[0]), quote[1]),
+        text.decimals(bars.taker_volume, volume[0], shown=volume[1]),
+        text.decimals(bars.taker_quote_volume, quote[0], shown=quote[1]),
         text.integers(zeros),
     ]
     return text.csv_rows(columns)
@@ -173,12 +185,16 @@ def _close_times(open_time: np.ndarray, interval: Interval) -> np.ndarray:
 
 
 def _scales(instrument: Instrument, dataset: str) -> tuple[tuple[int, int], ...]:
-    """(multiplier, decimals) for prices, volumes and quote volumes of the file."""
+    """(scale of the integers, decimals shown) for prices, volumes and quote volumes.
+
+    Spot shows 8 decimals everywhere; futures show each value at its own precision; COIN-M's
+    quote_volume column holds the base asset in 1e-8.
+    """
     if dataset != "klines":
-        return ((1, REFERENCE_SCALE), (1, 0), (1, 0))
+        return ((REFERENCE_SCALE, REFERENCE_SCALE), (0, 0), (0, 0))
     ps, qs = instrument.price_scale, instrument.qty_scale
     if instrument.market is Market.SPOT:
-        return ((10 ** (8 - ps), 8), (10 ** (8 - qs), 8), (10 ** (8 - ps - qs), 8))
+        return ((ps, 8), (qs, 8), (ps + qs, 8))
     if instrument.market is Market.CM:
-        return ((1, ps), (1, 0), (1, 8))
-    return ((1, ps), (1, qs), (1, ps + qs))
+        return ((ps, ps), (0, 0), (8, 8))
+    return ((ps, ps), (qs, qs), (ps + qs, ps + qs))

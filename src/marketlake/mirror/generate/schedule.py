@@ -23,6 +23,8 @@ _CM_RELAPSE = (date(2023, 1, 1), date(2023, 1, 15))
 """COIN-M daily kline files in this span went back to having no header (cm is mixed)."""
 _CM_MONTHLY_KLINE_HEADERS_FROM = date(2022, 7, 1)
 _TRADE_SETS = ("trades", "aggTrades")
+ARCHIVE_SPELLINGS = {"option_symbol": "symbol"}
+"""Lake column names whose CSV header in the archive is spelled otherwise."""
 
 
 def publication_day(seed: int, key: ArchiveKey) -> date:
@@ -69,10 +71,11 @@ def has_header(key: ArchiveKey) -> bool:
 
 
 def header_names(key: ArchiveKey) -> tuple[str, ...]:
-    """The archive's header names for ``key`` (COIN-M klines use the USD-M spelling)."""
+    """The archive's header names for ``key``: the catalog's column names, except where the
+    lake renamed a column (COIN-M klines use the USD-M spelling; EOHSummary says symbol)."""
     spec = get_dataset(key.dataset)
     market = Market.UM if spec.has_interval else key.market
-    return tuple(c.name for c in spec.columns_for(market))
+    return tuple(ARCHIVE_SPELLINGS.get(c.name, c.name) for c in spec.columns_for(market))
 
 
 def uses_microseconds(key: ArchiveKey) -> bool:

@@ -130,13 +130,16 @@ def _decimal_text(value: int, scale: int, trim: bool) -> str:
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
-def decimals(values: IntArray, scale: int, *, trim: bool = False) -> Column:
+def decimals(values: IntArray, scale: int, *, trim: bool = False, shown: int = 0) -> Column:
     """Scaled integers as decimals with ``scale`` digits after the point.
 
     With ``trim`` trailing zeros of the fraction are dropped, and the point with them when
     the fraction is zero (``108253.8``, ``7``), as the archive writes futures trades;
-    otherwise the fraction always has ``scale`` digits (``7195.24000000``).
+    otherwise the fraction has ``max(scale, shown)`` digits (``7195.24000000``), the extra
+    ones zeros, so values whose scaled form would not fit in 64 bits still print.
     """
+    if shown > scale and not trim:
+        return _zero_padded(decimals(values, scale), shown - scale, point=scale == 0)
     if scale == 0:
         return integers(values)
     if _is_small(values):
@@ -154,6 +157,13 @@ def decimals(values: IntArray, scale: int, *, trim: bool = False) -> Column:
     zeros = np.logical_and.accumulate(digits[::-1] == _ZERO, axis=0)[::-1]
     point = _run(point[0], ~zeros[:1])
     return Cells((sign, whole, point, _run(digits, ~zeros)), rows)
+
+
+def _zero_padded(column: Column, zeros: int, point: bool) -> Column:
+    suffix = ("." if point else "") + "0" * zeros
+    if isinstance(column, Texts):
+        return Texts(tuple(v + suffix for v in column.values))
+    return Cells((*column.runs, _constant_run(suffix, column.rows)), column.rows)
 
 
 def booleans(values: BoolArray, true_text: str, false_text: str) -> Column:

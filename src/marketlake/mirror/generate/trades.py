@@ -168,23 +168,24 @@ _AGG_FIELDS = (
 
 @dataclass(frozen=True)
 class _Format:
-    multiplier: int
+    """How one amount column is written: its integers' scale, decimals shown, trimming."""
+
     scale: int
+    shown: int
     trim: bool
 
     def cells(self, values: IntArray) -> text.Column:
-        return text.decimals(text.scaled(values, self.multiplier), self.scale, trim=self.trim)
+        return text.decimals(values, self.scale, trim=self.trim, shown=self.shown)
 
 
 def _formats(instrument: Instrument) -> tuple[_Format, _Format, _Format]:
     """How price, quantity and quote (COIN-M: base) quantity are written."""
     ps, qs = instrument.price_scale, instrument.qty_scale
     if instrument.market is Market.SPOT:
-        return (_Format(10 ** (8 - ps), 8, False), _Format(10 ** (8 - qs), 8, False),
-                _Format(10 ** (8 - ps - qs), 8, False))  # fmt: skip
+        return _Format(ps, 8, False), _Format(qs, 8, False), _Format(ps + qs, 8, False)
     if instrument.market is Market.CM:
-        return _Format(1, ps, True), _Format(1, 0, True), _Format(1, 8, True)
-    return _Format(1, ps, True), _Format(1, qs, True), _Format(1, ps + qs, True)
+        return _Format(ps, ps, True), _Format(0, 0, True), _Format(8, 8, True)
+    return _Format(ps, ps, True), _Format(qs, qs, True), _Format(ps + qs, ps + qs, True)
 
 
 def _times(time_us: IntArray, micros: bool) -> text.Column:
