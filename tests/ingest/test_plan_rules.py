@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from marketlake.catalog import ArchiveKey, Market, Period
-from marketlake.ingest.plan import PlannedPartition, PlanReason, choose_partitions, listing_dates
+from marketlake.ingest.plan import (
+    PlannedPartition,
+    PlanReason,
+    choose_partitions,
+    listing_dates,
+    monthly_listing_dates,
+)
 from marketlake.ingest.request import IngestRequest, build_request
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
 from marketlake.source import RemoteFile, RemotePartition
@@ -121,11 +127,17 @@ def test_daily_files_of_a_month_done_from_its_monthly_file_are_covered() -> None
 def test_a_bounded_range_lists_only_its_months() -> None:
     request = _request(date(2023, 11, 20), date(2024, 2, 3))
     expected = ("2023-11", "2023-12", "2024-01", "2024-02")
-    assert listing_dates(request, Period.DAILY) == expected
-    assert listing_dates(request, Period.MONTHLY) == expected
+    assert listing_dates(request) == expected
 
 
 def test_long_or_open_ranges_list_by_year_or_whole_folders() -> None:
     long_range = _request(date(2019, 1, 1), date(2024, 6, 30))
-    assert listing_dates(long_range, Period.MONTHLY) == tuple(str(y) for y in range(2019, 2025))
-    assert listing_dates(_request(date(2019, 1, 1), None), Period.DAILY) is None
+    assert listing_dates(long_range) == tuple(str(y) for y in range(2019, 2025))
+    assert listing_dates(_request(date(2019, 1, 1), None)) is None
+
+
+def test_monthly_files_are_listed_only_for_whole_months_or_months_without_dailies() -> None:
+    request = _request(date(2024, 1, 1), date(2024, 3, 2))
+    assert monthly_listing_dates(request, FEB_DAYS + MAR_DAYS) == ("2024-01", "2024-02")
+    assert monthly_listing_dates(request, MAR_DAYS) == ("2024-01", "2024-02")
+    assert monthly_listing_dates(_request(date(2024, 3, 1), date(2024, 3, 2)), MAR_DAYS) == ()

@@ -226,3 +226,15 @@ def test_eoh_summary_header_says_symbol_as_the_archive_does(archive: GeneratedAr
     )
     assert header is not None and header[:4] == ["date", "hour", "symbol", "underlying"]
     assert rows[0][2].startswith("BTC-230317-") and rows[0][3] == "BTCUSDT"
+
+
+def test_every_listed_trap_key_is_served(archive: GeneratedArchive) -> None:
+    listed: list[str] = []
+    for name, value in vars(TRAPS).items():
+        if name in ("unpublished", "regenerations", "outages", "updates_lists", "big_trades"):
+            continue
+        listed.extend(value)
+    listed.extend(r.key for r in TRAPS.regenerations)
+    assert len(listed) > 60
+    for key in listed:
+        assert archive.stat(key) is not None, key

@@ -16,9 +16,10 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
-from marketlake.catalog import ArchiveKey, Period, get_dataset
+from marketlake.catalog import ArchiveKey, Period, get_dataset, month_last_day
 from marketlake.ingest.request import IngestRequest
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
@@ -168,7 +169,7 @@ async def _symbols(listing: ArchiveListing, request: IngestRequest) -> tuple[str
 MAX_PREFIX_LISTINGS = 36
 
 
-def listing_dates(request: IngestRequest, period: Period) -> tuple[str, ...] | None:
+def listing_dates(request: IngestRequest) -> tuple[str, ...] | None:
     """Date prefixes that narrow a folder's listing to the requested range (None: list it all).
 
     Both daily (``2024-01-05``) and monthly (``2024-01``) file names start with the month, so a
@@ -181,9 +182,31 @@ def listing_dates(request: IngestRequest, period: Period) -> tuple[str, ...] | N
     last = request.end.year * 12 + request.end.month - 1
     if last - first < MAX_PREFIX_LISTINGS:
         return tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
-    if period is Period.MONTHLY or request.end.year - request.start.year < MAX_PREFIX_LISTINGS:
-        return tuple(str(year) for year in range(request.start.year, request.end.year + 1))
-    return None
+    return tuple(str(year) for year in range(request.start.year, request.end.year + 1))
+
+
+def monthly_listing_dates(
+    request: IngestRequest, daily: Sequence[RemotePartition]
+) -> tuple[str, ...] | None:
+    """The prefixes worth listing for monthly files, given the daily files found.
+
+    A monthly file is only used for a month the range covers whole, or a month with no daily
+    files, so other months are not listed (a monthly file can be large to size).
+    """
+    dates = listing_dates(request)
+    if dates is None or any(len(d) == 4 for d in dates):
+        return dates
+    months_with_daily = {_month(p.key) for p in daily}
+    return tuple(
+        month
+        for month in dates
+        if month not in months_with_daily or request.covers(*_month_span(month))
+    )
+
+
+def _month_span(month: str) -> tuple[date, date]:
+    first = date.fromisoformat(month + "-01")
+    return first, month_last_day(first)
 
 
 async def _remote_files(
@@ -191,20 +214,19 @@ async def _remote_files(
     request: IngestRequest,
     symbol: str,
     interval: str | None,
+    *,
     period: Period,
+    dates: tuple[str, ...] | None,
 ) -> tuple[RemotePartition, ...]:
     spec = get_dataset(request.dataset)
     if period not in spec.periods_for(request.market):
         return ()
     if interval is not None and interval not in spec.intervals_for(request.market, period):
         return ()
+    if dates == ():
+        return ()
     return await listing.list_partitions(
-        request.market,
-        period,
-        request.dataset,
-        symbol,
-        interval,
-        dates=listing_dates(request, period),
+        request.market, period, request.dataset, symbol, interval, dates=dates
     )
 
 
@@ -215,8 +237,14 @@ async def _plan_symbol(
     interval: str | None,
     records: Mapping[ArchiveKey, PartitionRecord],
 ) -> tuple[list[PlannedPartition], int]:
-    monthly = await _remote_files(listing, request, symbol, interval, Period.MONTHLY)
-    daily = await _remote_files(listing, request, symbol, interval, Period.DAILY)
+    daily_dates = listing_dates(request)
+    daily = await _remote_files(
+        listing, request, symbol, interval, period=Period.DAILY, dates=daily_dates
+    )
+    monthly_dates = monthly_listing_dates(request, daily)
+    monthly = await _remote_files(
+        listing, request, symbol, interval, period=Period.MONTHLY, dates=monthly_dates
+    )
     return choose_partitions(monthly, daily, records, request)
 
 

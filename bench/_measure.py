@@ -1,0 +1,223 @@
+"""Measuring helpers shared by the ingest benchmarks: timed commands, RSS, medians, results.
+
+A command runs as a subprocess while a thread samples its whole process tree (the command,
+the forkserver and every decode worker) with psutil every 50 ms: the peak of the summed
+RSS, each process's own peak RSS (``VmHWM``) and its CPU time. Results are written as JSON
+under ``bench/results/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+CACHE_DIR = RESULTS_DIR / "cache"
+SAMPLE_SECONDS = 0.05
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TreeUsage:
+    """What sampling a process tree saw: peak summed RSS, summed per-process peaks, CPU."""
+
+    peak_tree_rss: int
+    sum_process_peaks: int
+    cpu_seconds: float
+    processes: int
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """One timed command: wall seconds, its tree's usage, exit code and output."""
+
+    argv: tuple[str, ...]
+    wall_seconds: float
+    usage: TreeUsage
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class TreeSampler:
+    """Samples the RSS and CPU of a process and all its descendants from a thread."""
+
+    def __init__(self, pid: int, interval: float = SAMPLE_SECONDS) -> None:
+        self._pid = pid
+        self._interval = interval
+        self._stop = threading.Event()
+        self._peak_tree = 0
+        self._peaks: dict[int, int] = {}
+        self._cpu: dict[int, float] = {}
+        self._thread = threading.Thread(target=self._run, name="tree-sampler", daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def usage(self) -> TreeUsage:
+        """The usage seen so far."""
+        return TreeUsage(
+            peak_tree_rss=self._peak_tree,
+            sum_process_peaks=sum(self._peaks.values()),
+            cpu_seconds=sum(self._cpu.values()),
+            processes=len(self._peaks),
+        )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self._interval)
+
+    def sample(self) -> None:
+        """Read every process of the tree once."""
+        total = 0
+        for process in _tree(self._pid):
+            try:
+                with process.oneshot():
+                    rss = process.memory_info().rss
+                    cpu = process.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            total += rss
+            peak = _peak_rss(process.pid)
+            self._peaks[process.pid] = max(self._peaks.get(process.pid, 0), peak or rss)
+            self._cpu[process.pid] = cpu.user + cpu.system
+        self._peak_tree = max(self._peak_tree, total)
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _peak_rss(pid: int) -> int | None:
+    """The process's own peak RSS (Linux ``VmHWM``), or None where unavailable."""
+    try:
+        with Path(f"/proc/{pid}/status").open() as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def run_measured(argv: Sequence[str], *, cwd: Path | None = None) -> CommandRun:
+    """Run ``argv`` to completion, sampling its process tree."""
+    start = time.perf_counter()
+    with subprocess.Popen(
+        list(argv), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        with TreeSampler(process.pid) as sampler:
+            stdout, stderr = process.communicate()
+        wall = time.perf_counter() - start
+    return CommandRun(tuple(argv), wall, sampler.usage(), process.returncode, stdout, stderr)
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (0 if it is gone)."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (0.0 for no values)."""
+    return statistics.median(values) if values else 0.0
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where a benchmark ran."""
+
+    cpus: int
+    cpu_model: str
+    ram_gib: float
+    python: str
+    platform: str
+    load_average_1m: float = field(default_factory=lambda: os.getloadavg()[0])
+
+
+def machine() -> Machine:
+    """The machine this runs on, with its current 1-minute load average."""
+    return Machine(
+        cpus=os.cpu_count() or 1,
+        cpu_model=_cpu_model(),
+        ram_gib=round(psutil.virtual_memory().total / 1024**3, 1),
+        python=platform.python_version(),
+        platform=platform.platform(),
+    )
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_results(name: str, payload: object) -> Path:
+    """Write ``payload`` (dataclasses allowed) as ``bench/results/<name>-<time>.json``."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(_plain(payload), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        return _plain(asdict(value))  # type: ignore[call-overload]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table, columns right-aligned except the first."""
+    cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        first = row[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join([first, *rest]))
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,214 @@
+"""Timed runs of ingest commands and references, and their medians.
+
+:func:`measure_ingest` runs one ``marketlake ingest`` into a fresh lake (or a given one, for
+reruns) while sampling its process tree, and checks its run report;
+:func:`measure_reference` runs decode-only or pandas over the same zips from disk.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from _measure import MIB, cpu_seconds_of, median, run_measured, table
+from _reference import run_reference
+from _standin import IngestReport, IngestScope, ingest_argv, read_report
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One timed run of one thing (an ingest, or a reference)."""
+
+    name: str
+    repeat: int
+    files: int
+    csv_bytes: int
+    wall_seconds: float
+    cpu_seconds: float
+    peak_tree_rss: int
+    sum_process_peaks: int
+    in_process_seconds: float | None = None
+    standin_cpu_seconds: float | None = None
+
+    @property
+    def mb_per_s(self) -> float:
+        """MB of CSV per wall second."""
+        return self.csv_bytes / 1e6 / self.wall_seconds
+
+    @property
+    def files_per_s(self) -> float:
+        """Files per wall second."""
+        return self.files / self.wall_seconds
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The medians of one thing's runs."""
+
+    name: str
+    runs: int
+    files_per_s: float
+    mb_per_s: float
+    wall_seconds: float
+    cpu_seconds: float
+    peak_tree_rss_mib: float
+    sum_process_peaks_mib: float
+    in_process_seconds: float | None
+    standin_cpu_seconds: float | None
+    walls: tuple[float, ...]
+
+
+def summarize(runs: Sequence[Measurement]) -> dict[str, Summary]:
+    """Medians of ``runs`` by name, in the order names first appear."""
+    names = list(dict.fromkeys(r.name for r in runs))
+    return {name: _summary(name, [r for r in runs if r.name == name]) for name in names}
+
+
+def _summary(name: str, runs: Sequence[Measurement]) -> Summary:
+    def optional(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return median(known) if known else None
+
+    return Summary(
+        name=name,
+        runs=len(runs),
+        files_per_s=median([r.files_per_s for r in runs]),
+        mb_per_s=median([r.mb_per_s for r in runs]),
+        wall_seconds=median([r.wall_seconds for r in runs]),
+        cpu_seconds=median([r.cpu_seconds for r in runs]),
+        peak_tree_rss_mib=median([r.peak_tree_rss / MIB for r in runs]),
+        sum_process_peaks_mib=median([r.sum_process_peaks / MIB for r in runs]),
+        in_process_seconds=optional([r.in_process_seconds for r in runs]),
+        standin_cpu_seconds=optional([r.standin_cpu_seconds for r in runs]),
+        walls=tuple(round(r.wall_seconds, 2) for r in runs),
+    )
+
+
+@dataclass(frozen=True)
+class IngestCase:
+    """An ingest to time: its name, scope, workers, and what its report must say."""
+
+    name: str
+    scope: IngestScope
+    workers: int
+    files: int
+    csv_bytes: int
+    rows: int | None = None
+    expect_noop: bool = False
+
+    def check(self, report: IngestReport) -> None:
+        """Stop the benchmark when the ingest did not do what was asked."""
+        if self.expect_noop:
+            ok = report.planned == 0 and report.skipped == self.files
+        else:
+            ok = report.done == self.files and report.failed == 0
+            ok = ok and (self.rows is None or report.rows == self.rows)
+        if not ok:
+            raise SystemExit(f"{self.name}: unexpected report {report}")
+
+
+@contextmanager
+def fresh_lake(work: Path) -> Iterator[Path]:
+    """An empty lake directory under ``work``, removed afterwards."""
+    with tempfile.TemporaryDirectory(dir=work, prefix="lake-") as lake:
+        yield Path(lake)
+
+
+def measure_ingest(
+    url: str, standin_pid: int, case: IngestCase, repeat: int, lake: Path
+) -> Measurement:
+    """Run the ingest CLI once into ``lake`` and check its report."""
+    standin_cpu = cpu_seconds_of(standin_pid)
+    run = run_measured(ingest_argv(url, lake, case.scope, workers=case.workers))
+    standin_cpu = cpu_seconds_of(standin_pid) - standin_cpu
+    if run.returncode != 0:
+        raise SystemExit(f"{case.name} failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+    report = read_report(lake)
+    case.check(report)
+    result = Measurement(
+        name=case.name,
+        repeat=repeat,
+        files=case.files,
+        csv_bytes=case.csv_bytes,
+        wall_seconds=run.wall_seconds,
+        cpu_seconds=run.usage.cpu_seconds,
+        peak_tree_rss=run.usage.peak_tree_rss,
+        sum_process_peaks=run.usage.sum_process_peaks,
+        in_process_seconds=report.seconds,
+        standin_cpu_seconds=standin_cpu,
+    )
+    progress(result)
+    return result
+
+
+def measure_reference(stage: str, zips: Sequence[tuple[Path, str]], repeat: int) -> Measurement:
+    """Run a reference (``marketlake`` decode-only, or ``pandas``) once in a fresh process."""
+    run = run_reference(stage, zips)
+    name = "decode-only" if stage == "marketlake" else "pandas"
+    result = Measurement(
+        name=name,
+        repeat=repeat,
+        files=run.files,
+        csv_bytes=run.csv_bytes,
+        wall_seconds=run.seconds,
+        cpu_seconds=run.cpu_seconds,
+        peak_tree_rss=run.peak_rss,
+        sum_process_peaks=run.peak_rss,
+    )
+    progress(result)
+    return result
+
+
+def progress(m: Measurement) -> None:
+    """Print one run as it finishes."""
+    print(
+        f"  [{m.repeat}] {m.name:<30} {m.wall_seconds:7.2f} s  {m.files_per_s:8.1f} files/s  "
+        f"{m.mb_per_s:6.1f} MB/s  cpu {m.cpu_seconds:6.2f} s  "
+        f"peak {m.peak_tree_rss / MIB:6.0f} MiB",
+        flush=True,
+    )
+
+
+def summary_table(summaries: dict[str, Summary], *, per_file: bool) -> str:
+    """The table of medians (files/s first when ``per_file``)."""
+    rate = ["files/s"] if per_file else []
+    headers = ["median of runs", *rate, "MB/s", "wall s", "in-run s", "cpu s", "stand-in cpu s",
+               "peak MiB", "runs (wall s)"]  # fmt: skip
+    rows = [
+        [
+            s.name,
+            *([s.files_per_s] if per_file else []),
+            s.mb_per_s,
+            s.wall_seconds,
+            "-" if s.in_process_seconds is None else s.in_process_seconds,
+            s.cpu_seconds,
+            "-" if s.standin_cpu_seconds is None else s.standin_cpu_seconds,
+            round(s.peak_tree_rss_mib),
+            " ".join(f"{w:.2f}" for w in s.walls),
+        ]
+        for s in summaries.values()
+    ]
+    return table(headers, rows)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure compared with its target."""
+
+    value: float
+    target: float
+    higher_is_better: bool
+
+    @property
+    def met(self) -> bool:
+        """True when the figure meets the target."""
+        return self.value >= self.target if self.higher_is_better else self.value < self.target
+
+    def line(self, label: str) -> str:
+        """``label value (target >= x: met)``."""
+        relation = ">=" if self.higher_is_better else "<"
+        verdict = "met" if self.met else "MISSED"
+        return f"{label:<44} {self.value:10.2f}  (target {relation} {self.target:g}: {verdict})"
