@@ -186,7 +186,7 @@ def write_results(name: str, payload: object) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"{name}-{stamp}.json"
-    path.write_text(json.dumps(_plain(payload), indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(_plain(payload), indent=2, ensure_ascii=False, default=str) + "\n")
     return path
 
 

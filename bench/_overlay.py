@@ -52,7 +52,7 @@ class DailyKlines:
         """The key of a daily klines file."""
         return ArchiveKey(Market.UM, Period.DAILY, "klines", symbol, self.interval, day.isoformat())
 
-    def keys(self) -> list[ArchiveKey]:
+    def archive_keys(self) -> list[ArchiveKey]:
         """Every zip key of the overlay."""
         return [
             self.source_key(symbol, day)

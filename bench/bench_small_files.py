@@ -41,7 +41,8 @@ TARGET_FILES_PER_S = 300.0
 def csv_bytes_of(root: Path, spec: DailyKlines) -> int:
     """Uncompressed CSV bytes of every zip of the overlay."""
     return sum(
-        read_zip_member((root / key.zip_key).read_bytes()).uncompressed_size for key in spec.keys()
+        read_zip_member((root / key.zip_key).read_bytes()).uncompressed_size
+        for key in spec.archive_keys()
     )
 
 
@@ -61,7 +62,7 @@ def run_all(args: argparse.Namespace, spec: DailyKlines, work: Path) -> list[Mea
     cases = [
         IngestCase(f"ingest --workers {w}", scope, w, spec.files, csv_bytes) for w in args.workers
     ]
-    zips = [(root / key.zip_key, key.zip_key) for key in spec.keys()]
+    zips = [(root / key.zip_key, key.zip_key) for key in spec.archive_keys()]
     results: list[Measurement] = []
     with stand_in("--overlay", str(root), "--overlay-only") as mirror:
         warm(mirror.url, scope, work)

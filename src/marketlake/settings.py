@@ -20,26 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from marketlake.errors import ConfigError
+from marketlake.secrets import mask_dsn
 
 ENV_PREFIX = "MARKETLAKE_"
 DEFAULT_CONFIG_FILE = "marketlake.toml"
 REAL_DOWNLOAD_URL = "https://data.binance.vision"
 REAL_LISTING_URL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
 ARCHIVE_ID = "data.binance.vision"
-
-
-def mask_secret(dsn: str | None) -> str | None:
-    """A DSN or URL with its password replaced by ``***``."""
-    if not dsn or "@" not in dsn:
-        return dsn
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)
@@ -53,8 +42,9 @@ class Settings:
     concurrency: int = 16
 
     def __repr__(self) -> str:
+        manifest = mask_dsn(self.manifest) if self.manifest else None
         return (
-            f"Settings(lake={str(self.lake)!r}, manifest={mask_secret(self.manifest)!r}, "
+            f"Settings(lake={str(self.lake)!r}, manifest={manifest!r}, "
             f"source={self.source!r}, workers={self.workers}, concurrency={self.concurrency})"
         )
 

@@ -8,7 +8,7 @@ import pytest
 
 from marketlake.errors import ConfigError
 from marketlake.manifest import ManifestDsn, ManifestKind, mask_dsn, parse_dsn
-from marketlake.manifest.dsn import redact
+from marketlake.secrets import redact
 
 LAKE = Path("/data/lake")
 

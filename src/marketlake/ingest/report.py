@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marketlake.manifest.models import PartitionStatus
-from marketlake.settings import mask_secret
+from marketlake.secrets import mask_dsn
 
 if TYPE_CHECKING:
     from marketlake.ingest.plan import Plan
@@ -122,7 +122,7 @@ class RunReport:
             symbols=len(plan.symbols),
             dry_run=request.dry_run,
             lake=str(settings.lake),
-            manifest=mask_secret(settings.manifest),
+            manifest=mask_dsn(settings.manifest) if settings.manifest else None,
             source=settings.download_url,
             planned=tally.planned,
             done=tally.done,

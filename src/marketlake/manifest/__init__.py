@@ -6,7 +6,7 @@ SQLite inside the lake by default, PostgreSQL for shared use and many workers; b
 
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.connect import open_manifest
-from marketlake.manifest.dsn import ManifestDsn, ManifestKind, mask_dsn, parse_dsn
+from marketlake.manifest.dsn import ManifestDsn, ManifestKind, parse_dsn
 from marketlake.manifest.models import (
     DatasetCounts,
     ManifestSummary,
@@ -16,6 +16,7 @@ from marketlake.manifest.models import (
 )
 from marketlake.manifest.postgres import create_database
 from marketlake.manifest.schema import LATEST_VERSION
+from marketlake.secrets import mask_dsn
 
 __all__ = [  # noqa: RUF022 (grouped: opening a store, then value objects)
     # opening a store

@@ -15,16 +15,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from marketlake.errors import ConfigError
+from marketlake.secrets import mask_dsn
 
 DEFAULT_SQLITE_NAME = "_manifest.sqlite"
-MASK = "***"
 _SQLITE_PREFIX = "sqlite://"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_PASSWORD_PARAM = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
 
 
 class ManifestKind(StrEnum):
@@ -74,36 +73,6 @@ def parse_dsn(dsn: str | None, *, lake_root: Path) -> ManifestDsn:
         f"unusable manifest DSN {mask_dsn(dsn)!r}: use a SQLite path, sqlite:///abs/path "
         "or postgresql://user@host/db"
     )
-
-
-def mask_dsn(dsn: str) -> str:
-    """``dsn`` with any password replaced by ``***``."""
-    masked = _PASSWORD_PARAM.sub(lambda m: m.group(1) + MASK, dsn)
-    if _SCHEME.match(masked) is None:
-        return masked
-    parts = urlsplit(masked)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return masked
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}"))
-
-
-def redact(text: str, dsn: str) -> str:
-    """``text`` (e.g. a driver's error message) with ``dsn``'s password masked out."""
-    for secret in _passwords(dsn):
-        text = text.replace(secret, MASK)
-    return text.replace(dsn, mask_dsn(dsn))
-
-
-def _passwords(dsn: str) -> set[str]:
-    found = {m.group(2).strip("'") for m in _PASSWORD_PARAM.finditer(dsn)}
-    if _SCHEME.match(dsn):
-        userinfo, at, _ = urlsplit(dsn).netloc.rpartition("@")
-        if at and ":" in userinfo:
-            found.add(userinfo.split(":", 1)[1])
-    found |= {unquote(secret) for secret in found}
-    return {secret for secret in found if secret}
 
 
 def _sqlite_url(dsn: str) -> ManifestDsn:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from marketlake.errors import ConfigError, ManifestError
 from marketlake.manifest.core import SqlManifest
-from marketlake.manifest.dsn import mask_dsn, redact
 from marketlake.manifest.schema import MIGRATIONS, Migration
+from marketlake.secrets import mask_dsn, redact
 
 if TYPE_CHECKING:
     import psycopg

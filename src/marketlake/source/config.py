@@ -7,9 +7,10 @@ from typing import Any
 
 from marketlake import __version__
 from marketlake.errors import ConfigError
+from marketlake.settings import REAL_DOWNLOAD_URL, REAL_LISTING_URL
 
-DOWNLOAD_URL = "https://data.binance.vision"
-LISTING_URL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision"
+DOWNLOAD_URL = REAL_DOWNLOAD_URL
+LISTING_URL = REAL_LISTING_URL
 BUCKET = "data.binance.vision"
 
 
