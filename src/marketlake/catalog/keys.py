@@ -9,6 +9,7 @@ instead of the dataset name; the dataset is therefore taken from the folder.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,15 +37,7 @@ class ArchiveKey:
     date: str
 
     def __post_init__(self) -> None:
-        spec = get_dataset(self.dataset)
-        if self.period not in spec.periods_for(self.market):
-            raise ArchiveKeyError(
-                f"{self.dataset} has no {self.period.value} files in {self.market.value}"
-            )
-        if spec.has_interval != (self.interval is not None):
-            raise ArchiveKeyError(
-                f"{self.dataset} keys {'need' if spec.has_interval else 'take no'} interval"
-            )
+        _check_shape(self.market, self.period, self.dataset, self.interval is not None)
         pattern = _DAILY_DATE if self.period is Period.DAILY else _MONTHLY_DATE
         if not pattern.match(self.date):
             raise ArchiveKeyError(f"date {self.date!r} does not fit a {self.period.value} key")
@@ -94,36 +87,52 @@ class ArchiveKey:
         """An archive key from its text (zip or CHECKSUM key)."""
         if key.endswith(CHECKSUM_SUFFIX):
             key = key[: -len(CHECKSUM_SUFFIX)]
-        parts = key.split("/")
-        if len(parts) < 5 or parts[0] != "data" or not parts[-1].endswith(".zip"):
+        folder, _, name = key.rpartition("/")
+        if not name.endswith(".zip"):
             raise ArchiveKeyError(f"not an archive file key: {key!r}", key=key)
         try:
-            return _parse_parts(parts, key)
+            market, period, dataset, symbol, interval = _parse_folder(folder)
         except CatalogError as exc:
-            raise ArchiveKeyError(
-                f"not an archive file key: {key!r}: {exc.message}", key=key
-            ) from exc
+            message = f"not an archive file key: {key!r}: {exc.message}"
+            raise ArchiveKeyError(message, key=key) from exc
+        prefix = f"{symbol}-{interval if interval else dataset}-"
+        if not name.startswith(prefix):
+            raise ArchiveKeyError(f"file name of {key!r} does not start with {prefix!r}", key=key)
+        return cls(market, period, dataset, symbol, interval, name[len(prefix) : -len(".zip")])
 
     def __str__(self) -> str:
         return self.zip_key
 
 
-def _parse_parts(parts: list[str], key: str) -> ArchiveKey:
+@functools.lru_cache(maxsize=256)
+def _check_shape(market: Market, period: Period, dataset: str, has_interval: bool) -> None:
+    """Refuse a dataset/period/interval combination the archive does not have (cached)."""
+    spec = get_dataset(dataset)
+    if period not in spec.periods_for(market):
+        raise ArchiveKeyError(f"{dataset} has no {period.value} files in {market.value}")
+    if spec.has_interval != has_interval:
+        needs = "need" if spec.has_interval else "take no"
+        raise ArchiveKeyError(f"{dataset} keys {needs} interval")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_folder(folder: str) -> tuple[Market, Period, str, str, str | None]:
+    """Market, period, dataset, symbol and interval of a symbol's folder (cached: one folder
+    holds thousands of files)."""
+    parts = folder.split("/")
+    if len(parts) < 4 or parts[0] != "data":
+        raise ArchiveKeyError(f"not an archive folder: {folder!r}")
     market_len = 2 if parts[1] == "futures" else 1
     market = Market.parse("/".join(parts[1 : 1 + market_len]))
     rest = parts[1 + market_len :]
     period = Period.parse(rest[0])
-    dataset, symbol = rest[1], rest[2]
+    dataset = rest[1] if len(rest) > 1 else ""
     spec = get_dataset(dataset)
+    if len(rest) != (4 if spec.has_interval else 3):
+        raise ArchiveKeyError(f"wrong number of folders in {folder!r}")
     interval = rest[3] if spec.has_interval else None
-    expected_len = 5 if spec.has_interval else 4
-    if len(rest) != expected_len:
-        raise ArchiveKeyError("wrong number of folders", key=key)
-    prefix = f"{symbol}-{interval if interval else dataset}-"
-    name = rest[-1][: -len(".zip")]
-    if not name.startswith(prefix):
-        raise ArchiveKeyError(f"file name does not start with {prefix!r}", key=key)
-    return ArchiveKey(market, period, dataset, symbol, interval, name[len(prefix) :])
+    _check_shape(market, period, dataset, spec.has_interval)
+    return market, period, dataset, rest[2], interval
 
 
 def folder_of(
