@@ -1,12 +1,19 @@
 """One settings object, resolved from defaults < config file < environment < command line.
 
 The config file is TOML (``marketlake.toml`` in the working directory, or the file named by
-``--config`` / ``MARKETLAKE_CONFIG``), with the same names as the command-line options::
+``--config`` / ``MARKETLAKE_CONFIG``), with the same names as the command-line options; shared
+settings at the top, any command's own options in a table named after it::
 
     lake = "/data/marketlake"
     manifest = "postgresql://ingest@db/marketlake"
     source = "http://127.0.0.1:8080"
     workers = 4
+
+    [ingest]
+    market = "um"
+    dataset = "klines"
+    interval = "1m,1h"
+    symbols = "BTCUSDT,ETHUSDT"
 
 Environment variables are the upper-cased names prefixed with ``MARKETLAKE_``
 (``MARKETLAKE_LAKE``, ``MARKETLAKE_MANIFEST``, ...).
@@ -99,19 +106,40 @@ def _from_mapping(values: Mapping[str, object], origin: str) -> dict[str, object
     return {k: _convert(k, v, origin) for k, v in values.items() if v is not None}
 
 
-def _read_config_file(path: Path | None, env: Mapping[str, str]) -> dict[str, object]:
+def config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config file in force: ``path``, else ``$MARKETLAKE_CONFIG``, else ./marketlake.toml."""
     explicit = path or (Path(env[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in env else None)
-    candidate = explicit or Path(DEFAULT_CONFIG_FILE)
-    if not candidate.is_file():
-        if explicit is not None:
+    if explicit is not None:
+        if not explicit.is_file():
             raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def read_config(path: Path | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The whole config file as TOML data (empty when there is none)."""
+    found = config_path(path, os.environ if env is None else env)
+    if found is None:
         return {}
     try:
-        with candidate.open("rb") as handle:
-            data = tomllib.load(handle)
+        with found.open("rb") as handle:
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {candidate} is not valid TOML: {exc}") from exc
-    return _from_mapping(data, f"config file {candidate}")
+        raise ConfigError(f"config file {found} is not valid TOML: {exc}") from exc
+
+
+def command_defaults(config: Mapping[str, Any], command: str) -> dict[str, Any]:
+    """Option defaults for a command: the top-level values, then its ``[command]`` table."""
+    shared = {k: v for k, v in config.items() if not isinstance(v, dict)}
+    table = config.get(command, {})
+    return {**shared, **(table if isinstance(table, dict) else {})}
+
+
+def _read_config_file(path: Path | None, env: Mapping[str, str]) -> dict[str, object]:
+    data = read_config(path, env)
+    top_level = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    return _from_mapping(top_level, "config file")
 
 
 def _read_environment(env: Mapping[str, str]) -> dict[str, object]:

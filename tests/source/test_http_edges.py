@@ -1,4 +1,4 @@
-"""HTTP answers the stand-in does not give: other 4xx, dated Retry-After, chunked and gzip bodies.
+"""HTTP answers the stand-in does not give: other 4xx, dated Retry-After, chunked, gzip, broken.
 
 Served by a small real HTTP server in the test (stdlib), over 127.0.0.1.
 """
@@ -17,11 +17,12 @@ from typing import ClassVar
 
 import pytest
 
-from marketlake.errors import HttpStatusError, NotFoundError, SourceError
+from marketlake.errors import HttpStatusError, NotFoundError, SourceError, TransientSourceError
 from marketlake.source import ArchiveClient, SourceStats
 from tests.source.conftest import fast_config
 
 BODY = b"0123456789" * 1000
+BIG_BODY = bytes(range(256)) * (3 * 4096 + 7)  # ~3 MiB: read in chunks, not in one call
 
 
 class EdgeHandler(BaseHTTPRequestHandler):
@@ -30,12 +31,16 @@ class EdgeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     hits: ClassVar[Counter[str]] = Counter()
     user_agents: ClassVar[set[str]] = set()
+    accept_encodings: ClassVar[set[str]] = set()
+    client_ports: ClassVar[set[int]] = set()
     retry_at: ClassVar[float] = 0.0
     retried_at: ClassVar[float] = 0.0
 
     def do_GET(self) -> None:
         EdgeHandler.hits[self.path] += 1
         EdgeHandler.user_agents.add(self.headers.get("User-Agent", ""))
+        EdgeHandler.accept_encodings.add(self.headers.get("Accept-Encoding", ""))
+        EdgeHandler.client_ports.add(self.client_address[1])
         first = EdgeHandler.hits[self.path] == 1
         if self.path == "/forbidden":
             self._send(403, b"no")
@@ -54,6 +59,22 @@ class EdgeHandler(BaseHTTPRequestHandler):
         elif self.path == "/gzip":
             self._send(200, gzip.compress(BODY), {"Content-Encoding": "gzip"})
         else:
+            self._send_odd()
+
+    def _send_odd(self) -> None:
+        if self.path == "/big":
+            self._send(200, BIG_BODY)
+        elif self.path in ("/short-big", "/short-small"):
+            body = BIG_BODY if self.path == "/short-big" else BODY
+            self._send_short(body, len(body) // 3)
+        elif self.path == "/bad-gzip":
+            self._send(200, b"this is not gzip", {"Content-Encoding": "gzip"})
+        elif self.path == "/brotli":
+            self._send(200, b"\x0b\x02\x80hello\x03", {"Content-Encoding": "br"})
+        elif self.path == "/not-http":
+            self.wfile.write(b"THIS IS NOT HTTP\r\n\r\n")
+            self.close_connection = True
+        else:
             self._send(200, BODY)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -63,6 +84,13 @@ class EdgeHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_short(self, body: bytes, sent: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:sent])
+        self.close_connection = True
 
     def _send_chunked(self) -> None:
         self.send_response(200)
@@ -89,9 +117,9 @@ def edge_url() -> Iterator[str]:
     thread.join()
 
 
-def get(base: str, path: str) -> tuple[bytes, SourceStats]:
+def get(base: str, path: str, **settings: object) -> tuple[bytes, SourceStats]:
     async def run() -> tuple[bytes, SourceStats]:
-        async with ArchiveClient(fast_config(base)) as client:
+        async with ArchiveClient(fast_config(base, **settings)) as client:
             return await client.get(base + path), client.stats
 
     return asyncio.run(run())
@@ -157,3 +185,55 @@ def test_an_unreachable_host_is_transient_and_gives_up(edge_url: str) -> None:
         asyncio.run(run())
     assert info.value.transient
     assert "after 3 attempts" in info.value.message
+
+
+def test_a_body_larger_than_one_chunk_is_read_whole_and_counted(edge_url: str) -> None:
+    data, stats = get(edge_url, "/big")
+    assert data == BIG_BODY
+    assert stats.bytes_received == len(BIG_BODY)
+
+
+@pytest.mark.parametrize("path", ["/short-small", "/short-big"])
+def test_a_body_shorter_than_its_content_length_is_retried_then_given_up(
+    edge_url: str, path: str
+) -> None:
+    with pytest.raises(TransientSourceError, match="after 3 attempts") as info:
+        get(edge_url, path, max_retries=2)
+    assert EdgeHandler.hits[path] == 3
+    assert "truncated" in info.value.message
+    assert isinstance(info.value.__cause__, TransientSourceError)
+
+
+def test_a_gzip_body_that_does_not_decode_is_transient(edge_url: str) -> None:
+    with pytest.raises(TransientSourceError, match="cannot be decoded"):
+        get(edge_url, "/bad-gzip", max_retries=1)
+    assert EdgeHandler.hits["/bad-gzip"] == 2
+
+
+def test_an_encoding_we_cannot_decode_is_terminal_without_retry(edge_url: str) -> None:
+    with pytest.raises(SourceError, match="unsupported Content-Encoding 'br'") as info:
+        get(edge_url, "/brotli")
+    assert not info.value.transient
+    assert EdgeHandler.hits["/brotli"] == 1
+
+
+def test_an_answer_that_is_not_http_is_a_transient_source_error(edge_url: str) -> None:
+    with pytest.raises(TransientSourceError, match="after 2 attempts") as info:
+        get(edge_url, "/not-http", max_retries=1)
+    assert "protocol error" in info.value.message
+    assert EdgeHandler.hits["/not-http"] == 2
+
+
+def test_requests_ask_for_identity_and_reuse_at_most_concurrency_connections(
+    edge_url: str,
+) -> None:
+    EdgeHandler.client_ports.clear()
+    EdgeHandler.accept_encodings.clear()
+
+    async def run() -> list[bytes]:
+        async with ArchiveClient(fast_config(edge_url, concurrency=3)) as client:
+            return list(await asyncio.gather(*(client.get(f"{edge_url}/p{n}") for n in range(40))))
+
+    assert asyncio.run(run()) == [BODY] * 40
+    assert 1 <= len(EdgeHandler.client_ports) <= 3
+    assert EdgeHandler.accept_encodings == {"identity"}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from marketlake.cli import db, demo, ingest, mirror, status
 from marketlake.cli._logging import LogFormat, configure_logging
+from marketlake.errors import MarketlakeError
+from marketlake.settings import command_defaults, read_config
+
+COMMANDS_WITH_DEFAULTS = ("ingest", "status")
 
 app = typer.Typer(
     name="marketlake",
@@ -25,6 +30,15 @@ app.command("ingest")(ingest.ingest)
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="MARKETLAKE_CONFIG",
+            help="TOML config file [default: ./marketlake.toml if present].",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
     ] = "WARNING",
@@ -33,6 +47,13 @@ def _root(
     ] = LogFormat.TEXT,
 ) -> None:
     configure_logging(log_level, log_format)
+    try:
+        data = read_config(config)
+    except MarketlakeError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    ctx.obj = config
+    ctx.default_map = {name: command_defaults(data, name) for name in COMMANDS_WITH_DEFAULTS}
 
 
 def main() -> None:

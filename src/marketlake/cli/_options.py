@@ -10,7 +10,10 @@ import typer
 from marketlake.settings import Settings, resolve_settings
 
 LakeOption = Annotated[
-    Path | None, typer.Option("--lake", help="Lake directory [default: ./marketlake-data].")
+    Path | None,
+    typer.Option(
+        "--lake", envvar="MARKETLAKE_LAKE", help="Lake directory [default: ./marketlake-data]."
+    ),
 ]
 ManifestOption = Annotated[
     str | None,
@@ -24,10 +27,6 @@ SourceOption = Annotated[
     typer.Option(
         "--source", help="Archive base URL (a mirror or the stand-in) [default: the real archive]."
     ),
-]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="TOML config file [default: ./marketlake.toml if present]."),
 ]
 
 

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from marketlake.cli._options import (
-    ConfigOption,
     LakeOption,
     ManifestOption,
     SourceOption,
@@ -31,24 +30,51 @@ def _day(value: datetime | None) -> date | None:
 
 
 def ingest(
-    market: Annotated[str, typer.Option("--market", help="spot, um, cm or option.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="klines, trades, aggTrades, ...")],
+    ctx: typer.Context,
+    market: Annotated[
+        str, typer.Option("--market", envvar="MARKETLAKE_MARKET", help="spot, um, cm or option.")
+    ],
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset", envvar="MARKETLAKE_DATASET", help="klines, trades, aggTrades, ..."
+        ),
+    ],
     interval: Annotated[
         str | None,
-        typer.Option("--interval", help="Kline intervals: 1m,1h,... or all [default: 1m]."),
+        typer.Option(
+            "--interval",
+            envvar="MARKETLAKE_INTERVAL",
+            help="Kline intervals: 1m,1h,... or all [default: 1m].",
+        ),
     ] = None,
     symbols: Annotated[
         str | None,
-        typer.Option("--symbols", help="BTCUSDT,ETHUSDT, a pattern like *USDT, or * / ALL."),
+        typer.Option(
+            "--symbols",
+            envvar="MARKETLAKE_SYMBOLS",
+            help="BTCUSDT,ETHUSDT, a pattern like *USDT, or * / ALL.",
+        ),
     ] = None,
-    start: Annotated[datetime | None, typer.Option("--start", formats=_DATE)] = None,
-    end: Annotated[datetime | None, typer.Option("--end", formats=_DATE)] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--start", envvar="MARKETLAKE_START", formats=_DATE)
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--end", envvar="MARKETLAKE_END", formats=_DATE)
+    ] = None,
     lake: LakeOption = None,
     manifest: ManifestOption = None,
     source: SourceOption = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Decode processes.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", envvar="MARKETLAKE_WORKERS", help="Decode processes.")
+    ] = None,
     update_existing: Annotated[
-        bool, typer.Option("--update-existing", help="Fetch again what is already done.")
+        bool,
+        typer.Option(
+            "--update-existing",
+            envvar="MARKETLAKE_UPDATE_EXISTING",
+            help="Fetch again what is already done.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan and report; fetch nothing.")
@@ -59,13 +85,12 @@ def ingest(
             "--today", formats=_DATE, hidden=True, help="Judge publication as of this day."
         ),
     ] = None,
-    config: ConfigOption = None,
 ) -> None:
     """Ingest archive partitions into the lake; reruns fetch only what is new or re-published."""
     console = Console(stderr=True)
     try:
         settings = settings_from(
-            config, lake=lake, manifest=manifest, source=source, workers=workers
+            ctx.obj, lake=lake, manifest=manifest, source=source, workers=workers
         )
         request = build_request(
             market=market,

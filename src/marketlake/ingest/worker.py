@@ -115,17 +115,26 @@ class DecodePool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+SHARED_MEMORY_MIN_BYTES = 4 * 1024 * 1024
+"""Zips smaller than this travel pickled: a shared-memory segment costs more than the copy."""
+
+
 class SharedBytes:
-    """Zip bytes placed in shared memory for a worker; unlinked when the job is over."""
+    """Zip bytes handed to a worker: in shared memory when large, inline when small.
+
+    Shared memory is unlinked by :meth:`release` once the job is over.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.size = len(data)
         self._shm: SharedMemory | None = None
+        self._inline: bytes | None = data
+        if self.size < SHARED_MEMORY_MIN_BYTES:
+            return
         try:
-            self._shm = SharedMemory(create=True, size=max(1, self.size))
+            self._shm = SharedMemory(create=True, size=self.size)
         except OSError as exc:
             logger.debug("shared memory unavailable (%s); sending bytes inline", exc)
-            self._inline: bytes | None = data
             return
         buffer = self._shm.buf
         assert buffer is not None

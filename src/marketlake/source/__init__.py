@@ -6,7 +6,7 @@
             verified = await client.fetch_verified(partition.key)
 
 Failures arrive as :mod:`marketlake.errors` (``SourceError`` / ``IntegrityError`` subclasses),
-never as httpx exceptions.
+never as aiohttp exceptions.
 """
 
 from marketlake.source._models import (

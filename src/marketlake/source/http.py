@@ -1,6 +1,6 @@
 """Download archive files: one keep-alive HTTP client, bounded concurrency, retries.
 
-HTTP outcomes map onto :mod:`marketlake.errors` (users never see httpx exceptions)::
+HTTP outcomes map onto :mod:`marketlake.errors` (users never see aiohttp exceptions)::
 
     5xx, 408, reset, timeout, protocol error, short body  -> retried with backoff + jitter
     429                 -> wait Retry-After (every request of this client pauses), retried
@@ -8,12 +8,16 @@ HTTP outcomes map onto :mod:`marketlake.errors` (users never see httpx exception
     404, 410            -> NotFoundError (no retry)
     other non-200       -> HttpStatusError (no retry)
     retries exhausted   -> TransientSourceError naming the attempts and the last cause
+
+The transport is one aiohttp session: a keep-alive pool of ``concurrency`` connections, DNS
+answers cached, bodies read raw (``Accept-Encoding: identity``, no auto-decompression). aiohttp
+itself resends a request once, uncounted, when a pooled keep-alive connection turns out to have
+been closed by the server before any answer arrived; every other failure is ours to retry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import random
 import time
@@ -24,7 +28,8 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from marketlake.catalog import ArchiveKey
 from marketlake.errors import (
@@ -35,6 +40,7 @@ from marketlake.errors import (
     SourceError,
     TransientSourceError,
 )
+from marketlake.source._body import CHUNK_SIZE, read_body
 from marketlake.source._models import SourceStats, VerifiedFile
 from marketlake.source._retry import backoff_delay, parse_retry_after
 from marketlake.source._verify import check_sha256, published_sha256
@@ -44,6 +50,27 @@ logger = logging.getLogger(__name__)
 
 _TRANSIENT_STATUSES = frozenset({408})
 _SMALL_ERROR_BODY = 64 * 1024
+_DNS_CACHE_SECONDS = 300
+_KEEPALIVE_SECONDS = 30.0
+
+
+def _open_session(config: SourceConfig) -> aiohttp.ClientSession:
+    """A keep-alive session: one pooled connection per concurrent request, raw bodies."""
+    connector = aiohttp.TCPConnector(
+        limit=config.concurrency,
+        limit_per_host=config.concurrency,
+        ttl_dns_cache=_DNS_CACHE_SECONDS,
+        keepalive_timeout=_KEEPALIVE_SECONDS,
+    )
+    seconds = config.timeout_seconds
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(connect=seconds, sock_connect=seconds, sock_read=seconds),
+        headers={"User-Agent": config.user_agent, "Accept-Encoding": "identity"},
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        read_bufsize=CHUNK_SIZE,
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +78,7 @@ class _Download:
     data: bytes
     sha256: str | None
     etag: str
-    last_modified: datetime | None
+    last_modified: str | None  # the raw header: parsed only for verified zips
 
 
 class ArchiveClient:
@@ -61,22 +88,13 @@ class ArchiveClient:
         self.config = config or SourceConfig()
         self._rng = random.Random(seed)
         self._semaphore = asyncio.BoundedSemaphore(self.config.concurrency)
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._resume_at = 0.0
         self._banned: BannedError | None = None
         self._requests = self._retries = self._bytes = self._rate_limited = 0
 
     async def __aenter__(self) -> Self:
-        limits = httpx.Limits(
-            max_connections=self.config.concurrency,
-            max_keepalive_connections=self.config.concurrency,
-        )
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.timeout_seconds),
-            limits=limits,
-            headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "identity"},
-            follow_redirects=True,
-        )
+        self._http = _open_session(self.config)
         return self
 
     async def __aexit__(
@@ -86,7 +104,7 @@ class ArchiveClient:
         tb: TracebackType | None,
     ) -> None:
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None
 
     @property
@@ -119,7 +137,7 @@ class ArchiveClient:
             sha256=download.sha256,
             size=len(download.data),
             etag=download.etag,
-            last_modified=download.last_modified,
+            last_modified=_http_date(download.last_modified),
         )
 
     async def _published_sha256(self, key: ArchiveKey) -> str:
@@ -173,34 +191,32 @@ class ArchiveClient:
                 raise BannedError(self._banned.message, url=url)
             self._requests += 1
             try:
-                return await self._stream(url, attempt, digest=digest)
-            except httpx.TimeoutException as exc:
-                raise TransientSourceError(f"timed out: {exc!r}", url=url) from exc
-            except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-                raise TransientSourceError(f"connection failed: {exc!r}", url=url) from exc
-            except httpx.DecodingError as exc:
-                raise TransientSourceError(f"body cannot be decoded: {exc!r}", url=url) from exc
-            except httpx.HTTPError as exc:
-                raise SourceError(f"request cannot be made: {exc!r}", url=url) from exc
+                return await self._request(url, attempt, digest=digest)
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise _translate(exc, url) from exc
 
-    async def _stream(self, url: str, attempt: int, *, digest: bool) -> _Download:
-        async with self._open_http().stream("GET", url) as response:
+    async def _request(self, url: str, attempt: int, *, digest: bool) -> _Download:
+        async with self._open_http().get(URL(url, encoded=True)) as response:
             try:
-                if response.status_code != httpx.codes.OK:
-                    await _drain_small(response)
+                if response.status != 200:
+                    await _drain_small(response, url)
                     raise self._status_error(response, url, attempt)
-                data, sha256 = await _read_body(response, url, digest=digest)
+                body = await read_body(response, url, digest=digest)
             finally:
-                self._bytes += response.num_bytes_downloaded
-        return _Download(data, sha256, _etag(response), _last_modified(response))
+                self._bytes += response.content.total_bytes
+        headers = response.headers
+        etag = headers.get("ETag", "").removeprefix("W/").strip('"')
+        return _Download(body.data, body.sha256, etag, headers.get("Last-Modified"))
 
-    def _open_http(self) -> httpx.AsyncClient:
+    def _open_http(self) -> aiohttp.ClientSession:
         if self._http is None:
             raise SourceError("ArchiveClient is not open: use `async with ArchiveClient(...)`")
         return self._http
 
-    def _status_error(self, response: httpx.Response, url: str, attempt: int) -> SourceError:
-        status = response.status_code
+    def _status_error(
+        self, response: aiohttp.ClientResponse, url: str, attempt: int
+    ) -> SourceError:
+        status = response.status
         if status in (404, 410):
             return NotFoundError(f"{url} is not published (HTTP {status})", url=url)
         if status == 418:
@@ -221,49 +237,34 @@ class ArchiveClient:
         return HttpStatusError(f"unexpected HTTP {status} from {url}", status=status, url=url)
 
 
-async def _read_body(
-    response: httpx.Response, url: str, *, digest: bool
-) -> tuple[bytes, str | None]:
-    """The whole body, hashed while it streams; a body shorter than Content-Length is transient."""
-    identity = response.headers.get("Content-Encoding", "identity").lower() in ("", "identity")
-    chunks = response.aiter_raw() if identity else response.aiter_bytes()
-    hasher = hashlib.sha256() if digest else None
-    parts: list[bytes] = []
-    async for chunk in chunks:
-        parts.append(chunk)
-        if hasher is not None:
-            hasher.update(chunk)  # releases the GIL for large chunks
-    expected, received = _content_length(response), response.num_bytes_downloaded
-    if expected is not None and received != expected:
-        raise TransientSourceError(f"truncated body: {received} of {expected} bytes", url=url)
-    return b"".join(parts), hasher.hexdigest() if hasher is not None else None
+def _translate(exc: BaseException, url: str) -> SourceError:
+    """The marketlake error for an aiohttp (or socket) failure of one attempt."""
+    cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return TransientSourceError(f"timed out ({cause})", url=url)
+    if isinstance(exc, aiohttp.TooManyRedirects | aiohttp.InvalidURL):
+        return SourceError(f"request cannot be made ({cause})", url=url)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransientSourceError(f"truncated or malformed body ({cause})", url=url)
+    if isinstance(exc, aiohttp.ClientResponseError):  # an answer that is not valid HTTP
+        return TransientSourceError(f"protocol error ({cause})", url=url)
+    if isinstance(exc, aiohttp.ClientConnectionError | OSError):
+        return TransientSourceError(f"connection failed ({cause})", url=url)
+    return SourceError(f"request cannot be made ({cause})", url=url)
 
 
-async def _drain_small(response: httpx.Response) -> None:
+async def _drain_small(response: aiohttp.ClientResponse, url: str) -> None:
     """Read a small error body so the connection can be kept alive; a large one is dropped."""
-    length = _content_length(response)
+    length = response.content_length
     if length is not None and length <= _SMALL_ERROR_BODY:
         try:
-            await response.aread()
-        except httpx.HTTPError as exc:
-            logger.debug("error body of %s not read (%r); connection dropped", response.url, exc)
+            await response.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            logger.debug("error body of %s not read (%r); connection dropped", url, exc)
 
 
-def _content_length(response: httpx.Response) -> int | None:
-    value = response.headers.get("Content-Length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _etag(response: httpx.Response) -> str:
-    value = str(response.headers.get("ETag", ""))
-    return value.removeprefix("W/").strip('"')
-
-
-def _last_modified(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Last-Modified")
+def _http_date(value: str | None) -> datetime | None:
+    """A ``Last-Modified`` header as a datetime; None when absent or unreadable."""
     if not value:
         return None
     try:
