@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -16,8 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from marketlake.ingest.plan import Plan
-from marketlake.ingest.report import PartitionOutcome
+if TYPE_CHECKING:
+    from marketlake.ingest.plan import Plan
+    from marketlake.ingest.report import PartitionOutcome
 
 _MB = 1024 * 1024
 

@@ -15,8 +15,6 @@ import typer
 from rich.console import Console
 
 from marketlake.errors import MarketlakeError
-from marketlake.ingest.request import build_request
-from marketlake.ingest.run import ingest, write_report
 from marketlake.settings import Settings
 
 DEMO_LAKE = Path("marketlake-demo")
@@ -31,6 +29,8 @@ def demo(
     days: Annotated[int, typer.Option("--days", min=1, max=31, help="How many days.")] = 3,
 ) -> None:
     """Start the stand-in, ingest a few days into ./marketlake-demo, print a summary and a query."""
+    from marketlake.ingest.request import build_request
+    from marketlake.ingest.run import ingest, write_report
     from marketlake.mirror import run_mirror
 
     out = Console()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +15,10 @@ from marketlake.cli._options import (
     SourceOption,
     settings_from,
 )
-from marketlake.cli._progress import IngestProgress
 from marketlake.errors import MarketlakeError
-from marketlake.ingest.report import RunReport
-from marketlake.ingest.request import build_request
-from marketlake.ingest.run import ingest as run_ingest
-from marketlake.ingest.run import write_report
+
+if TYPE_CHECKING:
+    from marketlake.ingest.report import RunReport
 
 _DATE = ["%Y-%m-%d"]
 
@@ -87,6 +85,11 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest archive partitions into the lake; reruns fetch only what is new or re-published."""
+    from marketlake.cli._progress import IngestProgress
+    from marketlake.ingest.request import build_request
+    from marketlake.ingest.run import ingest as run_ingest
+    from marketlake.ingest.run import write_report
+
     console = Console(stderr=True)
     try:
         settings = settings_from(

@@ -166,15 +166,15 @@ async def _symbols(listing: ArchiveListing, request: IngestRequest) -> tuple[str
     return tuple(sorted(s for s in found if request.symbols.matches(s)))
 
 
-MAX_PREFIX_LISTINGS = 36
+MAX_PREFIX_LISTINGS = 3
 
 
 def listing_dates(request: IngestRequest) -> tuple[str, ...] | None:
     """Date prefixes that narrow a folder's listing to the requested range (None: list it all).
 
     Both daily (``2024-01-05``) and monthly (``2024-01``) file names start with the month, so a
-    range is listed month by month (``2024-01``); a long range year by year; an open range
-    lists the whole folder.
+    short range (a daily update, a few months) is listed month by month (``2024-01``): one small
+    page each. A longer range lists whole folders, which takes fewer requests.
     """
     if request.start is None or request.end is None:
         return None
@@ -182,7 +182,7 @@ def listing_dates(request: IngestRequest) -> tuple[str, ...] | None:
     last = request.end.year * 12 + request.end.month - 1
     if last - first < MAX_PREFIX_LISTINGS:
         return tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
-    return tuple(str(year) for year in range(request.start.year, request.end.year + 1))
+    return None
 
 
 def monthly_listing_dates(
@@ -194,8 +194,8 @@ def monthly_listing_dates(
     files, so other months are not listed (a monthly file can be large to size).
     """
     dates = listing_dates(request)
-    if dates is None or any(len(d) == 4 for d in dates):
-        return dates
+    if dates is None:
+        return None
     months_with_daily = {_month(p.key) for p in daily}
     return tuple(
         month

@@ -14,7 +14,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from marketlake.ingest.write import remove_partition_files
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.models import PartitionRecord
 
@@ -56,5 +55,7 @@ class Recorder:
         self._pending, self._retired_files = [], []
         self._store.save(batch)
         if retired:
+            from marketlake.ingest.write import remove_partition_files
+
             remove_partition_files(self._lake_root, retired)
             logger.info("removed %d daily files superseded by monthly files", len(retired))

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from marketlake.catalog.arrow import SCHEMA_VERSION
 from marketlake.errors import BannedError, MarketlakeError, NotFoundError
@@ -24,12 +24,14 @@ from marketlake.ingest.recorder import Recorder
 from marketlake.ingest.report import PartitionOutcome, RunReport, RunTally
 from marketlake.ingest.request import IngestRequest
 from marketlake.ingest.worker import DecodeOutcome, DecodePool, SharedBytes, run_decode_job
-from marketlake.ingest.write import WrittenPartition, sweep_temp_files
 from marketlake.manifest import open_manifest
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
 from marketlake.settings import Settings
 from marketlake.source import ArchiveClient, ArchiveListing, SourceConfig, VerifiedFile
+
+if TYPE_CHECKING:
+    from marketlake.ingest.write import WrittenPartition
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +182,8 @@ async def _execute(
     tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
     if not plan.partitions:
         return tally
+    from marketlake.ingest.write import sweep_temp_files
+
     sweep_temp_files(settings.lake)
     recorder = Recorder(store, settings.lake)
     workers = min(settings.workers, len(plan.partitions))

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from marketlake.catalog import ArchiveKey
 from marketlake.errors import MarketlakeError
-from marketlake.ingest.write import WrittenPartition, decode_to_lake
+
+if TYPE_CHECKING:
+    from marketlake.ingest.write import WrittenPartition
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class DecodeOutcome:
 
 
 def _decode(job: DecodeJob, data: bytes | memoryview) -> DecodeOutcome:
+    from marketlake.ingest.write import decode_to_lake
+
     try:
         written = decode_to_lake(data, job.key, Path(job.lake_root), sha256=job.sha256)
     except MarketlakeError as exc:
@@ -85,8 +89,11 @@ def _attach(name: str) -> SharedMemory:
 
 
 def _warm_up() -> None:
-    import pyarrow.csv
-    import pyarrow.parquet  # noqa: F401
+    import marketlake.ingest.write  # noqa: F401  (pyarrow and the decoder, once per worker)
+
+
+def _ready() -> None:
+    """A no-op job: one per worker starts the workers before the first zip arrives."""
 
 
 class DecodePool:
@@ -97,6 +104,8 @@ class DecodePool:
         self._executor: Executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_warm_up
         )
+        for _ in range(workers):
+            self._executor.submit(_ready)
 
     @property
     def executor(self) -> Executor:
