@@ -31,11 +31,17 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class TreeUsage:
-    """What sampling a process tree saw: peak summed RSS, summed per-process peaks, CPU."""
+    """What sampling a process tree saw: peak summed RSS, summed per-process peaks, CPU.
+
+    ``root_cpu_seconds`` is the command's own process (for an ingest: listing, HTTP,
+    verifying, handing files to workers, the manifest); the rest of ``cpu_seconds`` is its
+    descendants' (the decode workers, the forkserver and the resource tracker).
+    """
 
     peak_tree_rss: int
     sum_process_peaks: int
     cpu_seconds: float
+    root_cpu_seconds: float
     processes: int
 
 
@@ -77,6 +83,7 @@ class TreeSampler:
             peak_tree_rss=self._peak_tree,
             sum_process_peaks=sum(self._peaks.values()),
             cpu_seconds=sum(self._cpu.values()),
+            root_cpu_seconds=self._cpu.get(self._pid, 0.0),
             processes=len(self._peaks),
         )
 
@@ -157,7 +164,15 @@ class Machine:
     ram_gib: float
     python: str
     platform: str
+    source_revision: str
     load_average_1m: float = field(default_factory=lambda: os.getloadavg()[0])
+
+    def line(self) -> str:
+        """A one-line description for the top of a benchmark's output."""
+        return (
+            f"{self.cpus} CPUs ({self.cpu_model}), {self.ram_gib} GiB RAM, "
+            f"load {self.load_average_1m:.2f}, marketlake {self.source_revision}"
+        )
 
 
 def machine() -> Machine:
@@ -168,7 +183,29 @@ def machine() -> Machine:
         ram_gib=round(psutil.virtual_memory().total / 1024**3, 1),
         python=platform.python_version(),
         platform=platform.platform(),
+        source_revision=source_revision(),
     )
+
+
+def source_revision() -> str:
+    """The repository's commit, with ``+dirty`` when ``src/`` has uncommitted changes."""
+    repo = BENCH_DIR.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}+dirty" if status else commit
 
 
 def _cpu_model() -> str:
