@@ -12,8 +12,14 @@ Throughput is MB of CSV text per second. Usage::
 
     python bench/bench_decode.py ZIPFILE [--key ARCHIVE_KEY]
     python bench/bench_decode.py --generate-trades 5000000   # a synthetic um trades day
+    python bench/bench_decode.py SMALL_DAILY_ZIP --small-files 300
 
 A ZIPFILE under a folder laid out by archive key (``.../data/spot/...``) needs no ``--key``.
+
+``--small-files N`` measures the per-file cost of small files instead: the zip (a daily file)
+is decoded as N different days into one fresh lake, after a warm-up, once with per-file
+fsyncs (``durable=True``) and once without, then ``sync_files`` once for those N files, as a
+recorder does per manifest batch. It prints the median and 10th percentile per file.
 """
 
 from __future__ import annotations
@@ -27,20 +33,22 @@ import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from multiprocessing import get_context
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from marketlake.catalog import ArchiveKey, get_dataset
 from marketlake.ingest.decode import decode_csv
 from marketlake.ingest.unzip import iter_zip_member, read_zip_member
-from marketlake.ingest.write import decode_to_lake
+from marketlake.ingest.write import decode_to_lake, sync_files
 
 if TYPE_CHECKING:
     import polars as pl
 
 PANDAS_CHUNK_ROWS = 200_000
+SMALL_WARM_UP = 20
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SYNTHETIC_KEY = "data/futures/um/daily/trades/BTCUSDT/BTCUSDT-trades-2024-01-05.zip"
 INTERLEAVED_KEY = "data/futures/um/monthly/trades/BTCUSDT/BTCUSDT-trades-2024-01.zip"
@@ -180,6 +188,56 @@ def _interleaved_order(rows: int, block: int = 50_000) -> list[int]:
     return order
 
 
+def bench_small_files(data: bytes, key: ArchiveKey, count: int) -> list[str]:
+    """Per-file wall and CPU times of ``decode_to_lake`` on ``count`` daily keys, both modes."""
+    keys = _daily_keys(key, count + SMALL_WARM_UP)
+    lines = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for durable in (True, False):
+            lake = Path(scratch) / f"lake-{durable}"
+            for warm in keys[:SMALL_WARM_UP]:
+                decode_to_lake(data, warm, lake, durable=durable)
+            walls: list[float] = []
+            cpus: list[float] = []
+            files: list[PurePosixPath] = []
+            for day in keys[SMALL_WARM_UP:]:
+                wall, cpu = time.perf_counter(), time.process_time()
+                written = decode_to_lake(data, day, lake, durable=durable)
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+                files.extend(written.files)
+            mode = "durable" if durable else "no fsync"
+            lines.append(f"small files, {mode:<8} {_per_file(walls, cpus)}")
+        start = time.perf_counter()
+        sync_files(lake, files)
+        seconds = time.perf_counter() - start
+    lines.append(
+        f"sync_files of the {count} files: {seconds * 1e3:.1f} ms "
+        f"({seconds / count * 1e3:.3f} ms per file)"
+    )
+    return lines
+
+
+def _daily_keys(key: ArchiveKey, count: int) -> list[ArchiveKey]:
+    first = date.fromisoformat(key.date)
+    days = (first + timedelta(days=offset) for offset in range(count))
+    return [replace(key, date=day.isoformat()) for day in days]
+
+
+def _per_file(walls: list[float], cpus: list[float]) -> str:
+    def ms(values: list[float], quantile: float) -> float:
+        return sorted(values)[int(quantile * (len(values) - 1))] * 1e3
+
+    return (
+        f"wall median {ms(walls, 0.5):6.2f} ms  p10 {ms(walls, 0.1):6.2f} ms   "
+        f"cpu median {ms(cpus, 0.5):6.2f} ms  p10 {ms(cpus, 0.1):6.2f} ms"
+    )
+
+
+def _run_small_files(zip_path: str, key: str, count: int) -> list[str]:
+    return bench_small_files(Path(zip_path).read_bytes(), ArchiveKey.parse(key), count)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry: measure every stage on one zip and print a table."""
     args = _parser().parse_args(argv)
@@ -202,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _parser().error("give a ZIPFILE or --generate-trades N")
     print(f"{key}: {zip_path.stat().st_size / 1e6:.1f} MB zip")
+    if args.small_files:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            small = pool.submit(_run_small_files, str(zip_path), str(key), args.small_files)
+            print("\n".join(small.result()))
+        return 0
     for stage in args.stages.split(","):
         print(run_isolated(stage, zip_path, key).line(), flush=True)
     return 0
@@ -254,6 +317,9 @@ def _parser() -> argparse.ArgumentParser:
         "--interleaved", action="store_true", help="generated ids out of order (a sort test)"
     )
     parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument(
+        "--small-files", type=int, metavar="N", help="per-file cost over N days of a daily zip"
+    )
     return parser
 
 

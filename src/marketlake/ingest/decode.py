@@ -14,21 +14,28 @@ and hold every value exactly as the text says:
   is decided once per file by magnitude (above 1e14 is microseconds) and every batch must
   agree with it;
 * ``YYYY-MM-DD HH:MM:SS`` text is UTC; empty cells are NULL; booleans are ``True``/``true``.
+
+How: the text is cut at line ends into blocks of about ``BLOCK_SIZE`` bytes
+(:mod:`marketlake.ingest.blocks`) and each block is parsed by Arrow's serial CSV reader, which
+reports the row of a refused value. A file of one block (every daily kline file) is parsed
+inline; larger files are parsed by a few threads, a bounded number of blocks ahead, and
+their batches come out in file order, so the result does not depend on thread timing.
 """
 
 from __future__ import annotations
 
-import io
-import itertools
+import contextlib
+import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from marketlake.catalog import ArchiveKey, Column, Kind, get_dataset
+from marketlake.catalog import ArchiveKey, Column, Kind, Market, get_dataset
 from marketlake.catalog.arrow import TIME_UNIT, TIME_ZONE, arrow_type, lake_schema
 from marketlake.errors import MalformedDataError
+from marketlake.ingest.blocks import PARSE_THREADS, TextBlock, parsed_blocks, text_blocks
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,11 +43,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BLOCK_SIZE = 1024 * 1024
-"""Bytes of CSV Arrow parses per block (one record batch per block).
+BLOCK_SIZE = 4 * 1024 * 1024
+"""Bytes of CSV text parsed as one block (one record batch per block).
 
-Arrow's streaming reader reads about 32 blocks ahead, so this sets the reader's memory
-(about 40 MB at 1 MiB); larger blocks were not faster on the archive's files.
+Blocks in flight are bounded (about ``PARSE_THREADS + 1``), so this sets the decoder's
+memory: a few blocks of text and their parsed columns, whatever the file's size.
 """
 
 US_THRESHOLD = 10**14
@@ -58,28 +65,54 @@ _ROW_PREFIX = re.compile(r"^(?:CSV parse error: )?(?:Row #\d+: )?", re.DOTALL)
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What decoding one file needs to know: the key, its columns and lake schema."""
+class _Layout:
+    """What parsing a dataset's files needs, the same for every file of a dataset and market."""
 
-    key: ArchiveKey
     columns: tuple[Column, ...]
     schema: pa.Schema
     epoch_columns: tuple[str, ...]
+    always_header: bool
+    convert: pa_csv.ConvertOptions
 
-    @classmethod
-    def of(cls, key: ArchiveKey) -> _Plan:
-        """The plan for ``key``; epoch columns listed with the dataset's time column first."""
-        spec = get_dataset(key.dataset)
-        columns = spec.columns_for(key.market)
+    @staticmethod
+    @functools.cache
+    def of(dataset: str, market: Market) -> _Layout:
+        """The layout of ``dataset`` in ``market``; epoch columns with the time column first."""
+        import pyarrow.csv as pa_csv
+
+        spec = get_dataset(dataset)
+        columns = spec.columns_for(market)
         epochs = sorted(
             (c.name for c in columns if c.kind is Kind.EPOCH),
             key=lambda name: name != spec.time_column,
         )
-        return cls(key, columns, lake_schema(key.dataset, key.market), tuple(epochs))
+        convert = pa_csv.ConvertOptions(
+            column_types={c.name: _csv_type(c) for c in columns},
+            null_values=[""],
+            strings_can_be_null=True,
+            true_values=list(TRUE_VALUES),
+            false_values=list(FALSE_VALUES),
+            timestamp_parsers=[DATETIME_FORMAT],
+        )
+        schema = lake_schema(dataset, market)
+        return _Layout(columns, schema, tuple(epochs), spec.always_header, convert)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What decoding one file needs to know: the key and its dataset's layout."""
+
+    key: ArchiveKey
+    layout: _Layout
+
+    @classmethod
+    def of(cls, key: ArchiveKey) -> _Plan:
+        """The plan for ``key``."""
+        return cls(key, _Layout.of(key.dataset, key.market))
 
     @property
-    def always_header(self) -> bool:
-        return get_dataset(self.key.dataset).always_header
+    def columns(self) -> tuple[Column, ...]:
+        return self.layout.columns
 
     def malformed(self, message: str) -> MalformedDataError:
         """A MalformedDataError about this file."""
@@ -87,30 +120,36 @@ class _Plan:
 
 
 def decode_csv(
-    chunks: Iterable[bytes], key: ArchiveKey, *, block_size: int = BLOCK_SIZE
-) -> Iterator[pa.RecordBatch]:
+    chunks: Iterable[bytes],
+    key: ArchiveKey,
+    *,
+    block_size: int = BLOCK_SIZE,
+    threads: int = PARSE_THREADS,
+) -> Generator[pa.RecordBatch, None, None]:
     """Typed record batches (the lake schema of ``key``) of the CSV text in ``chunks``.
 
-    When ``chunks`` can be iterated again (a list, or ``unzip.ZipChunks``), an error
-    message quotes the refused value, found by reading the text a second time.
+    A refused value is named by data row, column and value. ``threads`` parse the blocks of
+    a file larger than one block (0 parses them all in the calling thread).
     """
     plan = _Plan.of(key)
     source = iter(chunks)
     header, first = split_header(source)
     _check_header(plan, header)
-    stream = ChunkStream(first, source)
-    if stream.is_empty():
-        return
-    rereadable = chunks if source is not chunks else None
-    reader = _open_reader(plan, stream, block_size, rereadable)
     units = _EpochUnits(plan)
-    for raw in _raw_batches(plan, reader, stream, rereadable):
-        yield _to_lake_batch(plan, raw, units)
+    rows_before = 0
+    blocks = text_blocks(first, source, block_size)
+    parse_block = functools.partial(_parse, plan)
+    with contextlib.closing(parsed_blocks(parse_block, blocks, threads)) as parsed:
+        for block, parse in parsed:
+            table = _parsed_table(plan, block, parse, rows_before)
+            rows_before += table.num_rows
+            for raw in table.to_batches():
+                yield _to_lake_batch(plan, raw, units)
 
 
 def _check_header(plan: _Plan, header: bytes | None) -> None:
     if header is None:
-        if plan.always_header:
+        if plan.layout.always_header:
             raise plan.malformed("no header row, but this dataset always has one")
         return
     names = header.decode("utf-8", errors="replace").split(",")
@@ -134,70 +173,64 @@ def _csv_type(column: Column) -> pa.DataType:
     return arrow_type(column)
 
 
-def _open_reader(
-    plan: _Plan, stream: ChunkStream, block_size: int, rereadable: Iterable[bytes] | None
-) -> pa_csv.CSVStreamingReader:
+def _parse(plan: _Plan, block: TextBlock) -> pa.Table:
+    """One block of CSV text as a table of the parse types (Arrow's serial reader)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    names = [c.name for c in plan.columns]
-    read = pa_csv.ReadOptions(column_names=names, block_size=block_size, use_threads=False)
-    parse = pa_csv.ParseOptions(invalid_row_handler=stream.invalid_rows.record)
-    convert = pa_csv.ConvertOptions(
-        column_types={c.name: _csv_type(c) for c in plan.columns},
-        null_values=[""],
-        strings_can_be_null=True,
-        true_values=list(TRUE_VALUES),
-        false_values=list(FALSE_VALUES),
-        timestamp_parsers=[DATETIME_FORMAT],
+    read = pa_csv.ReadOptions(
+        column_names=[c.name for c in plan.columns],
+        block_size=max(1, len(block.text)),
+        use_threads=False,
     )
-    try:
-        return pa_csv.open_csv(
-            stream, read_options=read, parse_options=parse, convert_options=convert
-        )
-    except pa.ArrowException as exc:
-        raise _translate(plan, exc, stream, rereadable) from exc
+    parse = pa_csv.ParseOptions(invalid_row_handler=block.invalid_rows.record)
+    return pa_csv.read_csv(
+        pa.py_buffer(block.text),
+        read_options=read,
+        parse_options=parse,
+        convert_options=plan.layout.convert,
+    )
 
 
-def _raw_batches(
-    plan: _Plan,
-    reader: pa_csv.CSVStreamingReader,
-    stream: ChunkStream,
-    rereadable: Iterable[bytes] | None,
-) -> Iterator[pa.RecordBatch]:
-    """The reader's batches, with Arrow's errors turned into MalformedDataError."""
+def _parsed_table(
+    plan: _Plan, block: TextBlock, parse: Callable[[], pa.Table], rows_before: int
+) -> pa.Table:
+    """The block's parsed table, with Arrow's errors turned into MalformedDataError."""
     import pyarrow as pa
 
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowException as exc:
-            raise _translate(plan, exc, stream, rereadable) from exc
-        yield batch
+    try:
+        return parse()
+    except pa.ArrowException as exc:
+        raise _translate(plan, exc, block, rows_before) from exc
 
 
 def _translate(
-    plan: _Plan, exc: Exception, stream: ChunkStream, rereadable: Iterable[bytes] | None
+    plan: _Plan, exc: Exception, block: TextBlock, rows_before: int
 ) -> MalformedDataError:
-    """A MalformedDataError naming the row, column and value Arrow refused, where known."""
-    text = str(exc)
-    invalid = stream.invalid_rows.first
+    """A MalformedDataError naming the row, column and value Arrow refused, where known.
+
+    Arrow numbers the block's rows from 1, blank lines not counted; the file's data row is
+    that number plus the rows of the blocks before.
+    """
+    invalid = block.invalid_rows.first
     if invalid is not None:
-        where = f"data row {invalid.number}" if invalid.number is not None else "a row"
+        number = invalid.number
+        where = f"data row {rows_before + number}" if number is not None else "a row"
         return plan.malformed(
             f"{where} has {invalid.actual_columns} columns, expected "
             f"{invalid.expected_columns}: {invalid.text[:200]!r}"
         )
+    text = str(exc)
     match = _CONVERSION_ERROR.match(text)
     if match is None:
         return plan.malformed(_ROW_PREFIX.sub("", text))
     index, row = int(match.group(1)), match.group(2)
     column = plan.columns[index]
-    where = f"data row {row}, column {column.name!r}" if row else f"column {column.name!r}"
-    value = _value_at(rereadable, int(row), index) if row and rereadable else None
+    if row is None:
+        return plan.malformed(f"column {column.name!r}: {match.group(3)}")
+    value = block.field(int(row), index)
     shown = f" (value {value!r})" if value is not None else ""
+    where = f"data row {rows_before + int(row)}, column {column.name!r}"
     return plan.malformed(f"{where}{shown}: {match.group(3)}")
 
 
@@ -214,24 +247,35 @@ class _EpochUnits:
 
         if self.unit is not None:
             return
-        for name in self._plan.epoch_columns:
-            values = raw.column(name).drop_null()
-            if len(values) > 0:
-                self.unit = "us" if pc.max(values).as_py() > US_THRESHOLD else "ms"
+        for name in self._plan.layout.epoch_columns:
+            high = pc.max(raw.column(name))
+            if high.is_valid:
+                self.unit = "us" if high.as_py() > US_THRESHOLD else "ms"
                 logger.debug("%s: epochs in %s", self._plan.key.zip_key, self.unit)
                 return
 
     def to_timestamps(self, column: Column, array: pa.Array) -> pa.Array:
-        """``array`` (int64 epochs) as ``timestamp[us, UTC]``, checked against the unit."""
+        """``array`` (int64 epochs) as ``timestamp[us, UTC]``, checked against the unit.
+
+        Milliseconds become microseconds by a checked cast between timestamp units (no
+        Python scalar crosses into Arrow: that would import pandas, if installed, for nothing).
+        """
         import pyarrow as pa
         import pyarrow.compute as pc
 
         low, high = pc.min_max(array).values()
-        if low.is_valid:
-            self._check(column, low.as_py(), high.as_py())
-        if self.unit == "ms":
-            array = pc.multiply_checked(array, 1000)
-        return array.cast(pa.timestamp(TIME_UNIT, tz=TIME_ZONE))
+        if not low.is_valid:
+            return array.view(pa.timestamp(TIME_UNIT, tz=TIME_ZONE))
+        self._check(column, low.as_py(), high.as_py())
+        unit = self.unit or TIME_UNIT
+        try:
+            return array.view(pa.timestamp(unit, tz=TIME_ZONE)).cast(
+                pa.timestamp(TIME_UNIT, tz=TIME_ZONE)
+            )
+        except pa.ArrowInvalid as exc:
+            raise self._plan.malformed(
+                f"column {column.name!r} holds epochs out of range ({low}..{high} {unit})"
+            ) from exc
 
     def _check(self, column: Column, low: int, high: int) -> None:
         in_us = low > US_THRESHOLD
@@ -251,7 +295,7 @@ def _to_lake_batch(plan: _Plan, raw: pa.RecordBatch, units: _EpochUnits) -> pa.R
         _to_lake_array(column, array, units)
         for column, array in zip(plan.columns, raw.columns, strict=True)
     ]
-    return pa.RecordBatch.from_arrays(arrays, schema=plan.schema)
+    return pa.RecordBatch.from_arrays(arrays, schema=plan.layout.schema)
 
 
 def _to_lake_array(column: Column, array: pa.Array, units: _EpochUnits) -> pa.Array:
@@ -260,7 +304,7 @@ def _to_lake_array(column: Column, array: pa.Array, units: _EpochUnits) -> pa.Ar
     if column.kind is Kind.EPOCH:
         return units.to_timestamps(column, array)
     if column.kind is Kind.DATETIME_TEXT:
-        return array.cast(pa.timestamp(TIME_UNIT, tz=TIME_ZONE))
+        return array.view(pa.timestamp(TIME_UNIT, tz=TIME_ZONE))
     return array
 
 
@@ -281,82 +325,3 @@ def split_header(source: Iterator[bytes]) -> tuple[bytes | None, bytes]:
         return None, buffered
     header, _, rest = buffered.partition(b"\n")
     return header.rstrip(b"\r"), rest
-
-
-class InvalidRows:
-    """Arrow's invalid-row handler: remembers the first row of the wrong width, then fails."""
-
-    def __init__(self) -> None:
-        self.first: pa_csv.InvalidRow | None = None
-
-    def record(self, row: pa_csv.InvalidRow) -> str:
-        """Remember ``row`` and tell Arrow to raise."""
-        if self.first is None:
-            self.first = row
-        return "error"
-
-
-class ChunkStream(io.RawIOBase):
-    """A read-only binary file over an iterator of byte chunks."""
-
-    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
-        super().__init__()
-        self._rest = rest
-        self._chunk, self._pos = first, 0
-        self.invalid_rows = InvalidRows()
-
-    def readable(self) -> bool:
-        """Always true."""
-        return True
-
-    def is_empty(self) -> bool:
-        """True when no byte is left to read."""
-        while self._pos >= len(self._chunk):
-            chunk = next(self._rest, None)
-            if chunk is None:
-                return True
-            self._chunk, self._pos = chunk, 0
-        return False
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Exactly ``size`` bytes (fewer only at the end; all that is left when negative).
-
-        Arrow treats each read as a block, so a short read would cut rows apart.
-        """
-        if size is None or size < 0:
-            return b"".join(iter(lambda: self.read(BLOCK_SIZE), b""))
-        parts = []
-        while size > 0 and not self.is_empty():
-            end = min(len(self._chunk), self._pos + size)
-            whole = self._pos == 0 and end == len(self._chunk)
-            parts.append(self._chunk if whole else self._chunk[self._pos : end])
-            size -= end - self._pos
-            self._pos = end
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Read into ``buffer``; the number of bytes read."""
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _value_at(chunks: Iterable[bytes], row: int, index: int) -> str | None:
-    """Field ``index`` of data row ``row`` (1-based, blank lines not counted), read again."""
-    source = iter(chunks)
-    _, first = split_header(source)
-    for number, line in enumerate(_data_lines(first, source), start=1):
-        if number == row:
-            fields = line.split(b",")
-            return fields[index].decode("utf-8", errors="replace") if index < len(fields) else None
-    return None
-
-
-def _data_lines(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    """The non-blank lines of the text ``first`` + ``rest``, without line ends."""
-    carry = b""
-    for chunk in itertools.chain([first], rest):
-        *lines, carry = (carry + chunk).split(b"\n")
-        yield from (line.rstrip(b"\r") for line in lines if line.strip(b"\r"))
-    if carry.strip(b"\r"):
-        yield carry.rstrip(b"\r")

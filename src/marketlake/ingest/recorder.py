@@ -1,7 +1,8 @@
 """Record partition outcomes in the manifest, in batches, and retire superseded daily files.
 
 A done record is saved only after its Parquet file was renamed into place (the worker returns
-after ``os.replace``). Records are buffered and saved in one transaction per batch; a monthly
+after ``os.replace``) and fsynced with the rest of its batch. Records are buffered and saved
+in one transaction per batch; a monthly
 record and the superseded daily records it replaces are saved in the same batch, and the daily
 files are deleted only after that batch committed. A crash before the commit leaves files the
 manifest does not count; the next run redoes those partitions and overwrites them in place.
@@ -53,6 +54,11 @@ class Recorder:
             return
         batch, retired = self._pending, self._retired_files
         self._pending, self._retired_files = [], []
+        written = [file for record in batch for file in record.files]
+        if written:
+            from marketlake.ingest.write import sync_files
+
+            sync_files(self._lake_root, written)
         self._store.save(batch)
         if retired:
             from marketlake.ingest.write import remove_partition_files

@@ -1,5 +1,8 @@
 """Decode workers: long-lived processes that turn verified zip bytes into lake files.
 
+Workers write without fsync; the recorder fsyncs a batch's files once, before the manifest
+transaction that records them as done (durability per batch, not per file).
+
 Importing pyarrow costs more than decoding a small file, so workers are started once per run
 and kept. Zip bytes reach a worker through shared memory (one copy, no pickling of large
 buffers); where shared memory is unavailable (a small /dev/shm) they are sent pickled.
@@ -52,7 +55,9 @@ def _decode(job: DecodeJob, data: bytes | memoryview) -> DecodeOutcome:
     from marketlake.ingest.write import decode_to_lake
 
     try:
-        written = decode_to_lake(data, job.key, Path(job.lake_root), sha256=job.sha256)
+        written = decode_to_lake(
+            data, job.key, Path(job.lake_root), sha256=job.sha256, durable=False
+        )
     except MarketlakeError as exc:
         return DecodeOutcome(None, exc.message, type(exc).__name__)
     except Exception as exc:  # a bug or an untranslated library error: fail the partition loudly

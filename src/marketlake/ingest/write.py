@@ -5,11 +5,15 @@ quirks -> write. The output is a pure function of the input bytes and key: the s
 always gives the same file, byte for byte, so workers can run it in any process.
 
 Writing goes to a temp file ``<name>.<pid>.<random>.tmp`` in the lake's hidden
-``.marketlake-tmp`` folder (same file system as the lake), which is fsynced and then
-renamed over the final name (``os.replace``), and the partition's folder is fsynced:
-readers see the old file or the new one, never a partial one. Temp files stay out of the
-partition folders because Polars refuses a folder holding files of two extensions. A crash
-leaves at most such temp entries; :func:`sweep_temp_files` removes them.
+``.marketlake-tmp`` folder (same file system as the lake), which is renamed over the final
+name (``os.replace``): readers see the old file or the new one, never a partial one. Temp
+files stay out of the partition folders because Polars refuses a folder holding files of two
+extensions. A crash leaves at most such temp entries; :func:`sweep_temp_files` removes them.
+
+Durability against power loss: by default (``durable=True``) the temp file is fsynced before
+the rename and the partition's folder after it, which costs two disk flushes (several
+milliseconds) per file. A caller that records many files in one manifest transaction passes
+``durable=False`` and calls :func:`sync_files` once for the whole batch before committing it.
 
 The file's encoding choices live in :mod:`marketlake.ingest.parquet`; its schema metadata
 names dataset, market, schema version, source key and, when given, the zip's sha256.
@@ -17,14 +21,16 @@ names dataset, market, schema version, source key and, when given, the zip's sha
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -33,7 +39,7 @@ from marketlake.catalog.arrow import lake_schema
 from marketlake.errors import LakeError
 from marketlake.ingest.decode import decode_csv
 from marketlake.ingest.parquet import ParquetSink, release_arrow_memory
-from marketlake.ingest.quirks import DuplicateRows, SortOrder, sorted_batches
+from marketlake.ingest.quirks import DuplicateRows, SortOrder, plain_values, sorted_batches
 from marketlake.ingest.unzip import ZipChunks, read_zip_member
 from marketlake.lake.layout import partition_path
 
@@ -44,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 TEMP_DIR = ".marketlake-tmp"
 TEMP_SUFFIX = ".tmp"
+SYNC_THREADS = 16
+"""fsyncs in flight in :func:`sync_files` (concurrent fsyncs share the file system's flushes)."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +76,22 @@ class WrittenPartition:
 
 
 def decode_to_lake(
-    data: bytes | memoryview, key: ArchiveKey, lake_root: Path, *, sha256: str | None = None
+    data: bytes | memoryview,
+    key: ArchiveKey,
+    lake_root: Path,
+    *,
+    sha256: str | None = None,
+    durable: bool = True,
 ) -> WrittenPartition:
-    """Decode a verified archive zip held in memory into its lake file."""
+    """Decode a verified archive zip held in memory into its lake file.
+
+    ``durable=False`` skips the per-file fsyncs: call :func:`sync_files` before recording.
+    """
     member = read_zip_member(data)
     if member.name != key.csv_name:
         logger.warning("%s: zip member is %r, expected %r", key, member.name, key.csv_name)
     batches = decode_csv(ZipChunks(data), key)
-    return write_partition(batches, key, lake_root, sha256=sha256)
+    return write_partition(batches, key, lake_root, sha256=sha256, durable=durable)
 
 
 def write_partition(
@@ -84,8 +100,12 @@ def write_partition(
     lake_root: Path,
     *,
     sha256: str | None = None,
+    durable: bool = True,
 ) -> WrittenPartition:
-    """Write ``batches`` (lake schema of ``key``) as the partition's Parquet file, atomically."""
+    """Write ``batches`` (lake schema of ``key``) as the partition's Parquet file, atomically.
+
+    ``durable=False`` skips the per-file fsyncs: call :func:`sync_files` before recording.
+    """
     relative = partition_path(key)
     final = Path(lake_root) / relative
     spec = get_dataset(key.dataset)
@@ -98,13 +118,48 @@ def write_partition(
         if not summary.in_order:
             summary = _rewrite_sorted(temp, final, spec, schema, summary)
             temp = summary.path
-        size = _commit(temp, final)
+        size = _commit(temp, final, durable=durable)
     except BaseException as exc:
+        _close(batches)
         _remove_quietly(temp)
         if isinstance(exc, (OSError, _arrow_error())):
             raise LakeError(f"cannot write {final}: {exc}", key=key.zip_key) from exc
         raise
     return summary.result(relative, size)
+
+
+def sync_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> None:
+    """Flush lake files (lake-relative paths) and their folders, up to the lake root, to disk.
+
+    Makes files written with ``durable=False`` as durable as ``durable=True`` would have:
+    call it once for a batch of files, before the manifest records them.
+    """
+    root = Path(lake_root).resolve()
+    paths = [_inside(root, relative) for relative in files]
+    if not paths:
+        return
+    folders = sorted({folder for path in paths for folder in _folders_up_to(path, root)})
+    with ThreadPoolExecutor(min(SYNC_THREADS, len(paths)), "marketlake-sync") as pool:
+        list(pool.map(_sync_path, paths))  # the files' data first, then the names in folders
+        if os.name == "posix":
+            list(pool.map(_sync_path, folders))
+    logger.debug("synced %d files and %d folders under %s", len(paths), len(folders), root)
+
+
+def _folders_up_to(path: Path, root: Path) -> Iterator[Path]:
+    """The folders holding ``path``, from its own up to and including ``root``."""
+    folder = path.parent
+    while folder != root and folder.is_relative_to(root):
+        yield folder
+        folder = folder.parent
+    yield root
+
+
+def _sync_path(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError as exc:
+        raise LakeError(f"cannot flush {path} to disk: {exc}") from exc
 
 
 def remove_partition_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> int:
@@ -251,7 +306,7 @@ class _TimeRange:
     def observe(self, batch: pa.RecordBatch) -> None:
         import pyarrow.compute as pc
 
-        low, high = pc.min_max(batch.column(self.column)).values()
+        low, high = pc.min_max(plain_values(batch.column(self.column))).values()
         if not low.is_valid:
             return
         low_time, high_time = _as_utc(low.as_py()), _as_utc(high.as_py())
@@ -259,16 +314,24 @@ class _TimeRange:
         self.high = high_time if self.high is None else max(self.high, high_time)
 
 
-def _as_utc(value: datetime | date) -> datetime:
-    """A timestamp (or a date, at midnight) as an aware UTC datetime."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _as_utc(value: int | datetime | date) -> datetime:
+    """A lake timestamp's microseconds (or a date, at midnight) as an aware UTC datetime."""
+    if isinstance(value, int):
+        return _EPOCH + timedelta(microseconds=value)
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+_lake_schema = functools.cache(lake_schema)
+
+
 def _file_schema(key: ArchiveKey, sha256: str | None) -> pa.Schema:
     """The lake schema with the file's provenance added to its metadata."""
-    schema = lake_schema(key.dataset, key.market)
+    schema = _lake_schema(key.dataset, key.market)
     metadata = dict(schema.metadata or {})
     metadata[b"marketlake.source_key"] = key.zip_key.encode()
     if sha256 is not None:
@@ -282,12 +345,14 @@ def _temp_path(folder: Path, name: str) -> Path:
     return folder / f"{name}.{token}{TEMP_SUFFIX}"
 
 
-def _commit(temp: Path, final: Path) -> int:
-    """fsync ``temp``, rename it over ``final``, fsync the folder; the file's size."""
-    _fsync(temp)
+def _commit(temp: Path, final: Path, *, durable: bool) -> int:
+    """Rename ``temp`` over ``final`` (fsyncing file and folder if ``durable``); its size."""
+    if durable:
+        _fsync(temp)
     size = temp.stat().st_size
     temp.replace(final)
-    _fsync_dir(final.parent)
+    if durable:
+        _fsync_dir(final.parent)
     return size
 
 
@@ -303,6 +368,13 @@ def _fsync_dir(folder: Path) -> None:
     if os.name != "posix":  # pragma: no cover - directories cannot be opened elsewhere
         return
     _fsync(folder)
+
+
+def _close(batches: Iterable[pa.RecordBatch]) -> None:
+    """Close a generator of batches left part-way, so that its parse threads stop now."""
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()
 
 
 def _remove_quietly(path: Path) -> None:
