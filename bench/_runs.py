@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from _measure import MIB, cpu_seconds_of, median, run_measured, table
+from _measure import (
+    MIB,
+    Machine,
+    cpu_seconds_of,
+    machine,
+    median,
+    run_measured,
+    table,
+    write_results,
+)
 from _reference import run_reference
 from _standin import IngestReport, IngestScope, ingest_argv, read_report
 
@@ -244,3 +253,29 @@ class Target:
         relation = ">=" if self.higher_is_better else "<"
         verdict = "met" if self.met else "MISSED"
         return f"{label:<44} {self.value:10.2f}  (target {relation} {self.target:g}: {verdict})"
+
+
+def finish(
+    name: str,
+    host: Machine,
+    summaries: dict[str, Summary],
+    found: dict[str, Target],
+    runs: Sequence[Measurement],
+    **context: object,
+) -> int:
+    """Print the verdict on each target and write the run's JSON; the script's exit code."""
+    for label, target in found.items():
+        print(target.line(label))
+    after = machine().load_average_1m
+    print(f"load average (1 min): {host.load_average_1m:.2f} before, {after:.2f} after")
+    payload = {
+        "benchmark": name,
+        **context,
+        "machine": host,
+        "load_average_1m_after": after,
+        "summaries": summaries,
+        "targets": {label: {**vars(t), "met": t.met} for label, t in found.items()},
+        "runs": runs,
+    }
+    print(f"\nresults: {write_results(name, payload)}")
+    return 0

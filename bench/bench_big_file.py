@@ -25,12 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import CACHE_DIR, machine, run_measured, write_results
+from _measure import CACHE_DIR, machine, run_measured
 from _runs import (
     IngestCase,
     Measurement,
     Summary,
     Target,
+    finish,
     fresh_lake,
     measure_ingest,
     measure_reference,
@@ -182,22 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = summarize(results)
     found = targets(summaries)
     print(f"\n{summary_table(summaries, per_file=False)}\n")
-    for label, target in found.items():
-        print(target.line(label))
-    after = machine().load_average_1m
-    print(f"load average (1 min): {host.load_average_1m:.2f} before, {after:.2f} after")
-    payload = {
-        "benchmark": "big_file",
-        "key": key.zip_key,
-        "argv": sys.argv,
-        "machine": host,
-        "load_average_1m_after": after,
-        "summaries": summaries,
-        "targets": {label: {**vars(t), "met": t.met} for label, t in found.items()},
-        "runs": results,
-    }
-    print(f"\nresults: {write_results('big_file', payload)}")
-    return 0
+    return finish("big_file", host, summaries, found, results, key=key.zip_key, argv=sys.argv)
 
 
 def _workers(text: str) -> tuple[int, ...]:

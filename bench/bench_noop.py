@@ -20,9 +20,18 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from _measure import CACHE_DIR, machine, write_results
+from _measure import CACHE_DIR, machine
 from _overlay import DailyKlines, build_overlay
-from _runs import Expect, IngestCase, Measurement, Target, measure_ingest, summarize, summary_table
+from _runs import (
+    Expect,
+    IngestCase,
+    Measurement,
+    Target,
+    finish,
+    measure_ingest,
+    summarize,
+    summary_table,
+)
 from _standin import IngestScope, read_report, stand_in
 from marketlake.ingest.unzip import read_zip_member
 
@@ -82,23 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"\n{summary_table(summaries, per_file=True)}\n")
     print(f"over {spec.files:,} done partitions:")
-    for label, target in found.items():
-        print(target.line(label))
-    after = machine().load_average_1m
-    print(f"load average (1 min): {host.load_average_1m:.2f} before, {after:.2f} after")
-    payload = {
-        "benchmark": "noop",
-        "files": spec.files,
-        "overlay": spec,
-        "argv": sys.argv,
-        "machine": host,
-        "load_average_1m_after": after,
-        "summaries": summaries,
-        "targets": {label: {**vars(t), "met": t.met} for label, t in found.items()},
-        "runs": results,
-    }
-    print(f"\nresults: {write_results('noop', payload)}")
-    return 0
+    return finish(
+        "noop", host, summaries, found, results, files=spec.files, overlay=spec, argv=sys.argv
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -19,13 +19,14 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from _measure import machine, run_measured, write_results
+from _measure import machine, run_measured
 from _overlay import DailyKlines, build_overlay
 from _runs import (
     IngestCase,
     Measurement,
     Summary,
     Target,
+    finish,
     fresh_lake,
     measure_ingest,
     measure_reference,
@@ -110,23 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     summaries = summarize(results)
     found = targets(summaries)
     print(f"\n{summary_table(summaries, per_file=True)}\n")
-    for label, target in found.items():
-        print(target.line(label))
-    after = machine().load_average_1m
-    print(f"load average (1 min): {host.load_average_1m:.2f} before, {after:.2f} after")
-    payload = {
-        "benchmark": "small_files",
-        "files": spec.files,
-        "overlay": spec,
-        "argv": sys.argv,
-        "machine": host,
-        "load_average_1m_after": after,
-        "summaries": summaries,
-        "targets": {label: {**vars(t), "met": t.met} for label, t in found.items()},
-        "runs": results,
-    }
-    print(f"\nresults: {write_results('small_files', payload)}")
-    return 0
+    return finish(
+        "small_files",
+        host,
+        summaries,
+        found,
+        results,
+        files=spec.files,
+        overlay=spec,
+        argv=sys.argv,
+    )
 
 
 def _workers(text: str) -> tuple[int, ...]:
