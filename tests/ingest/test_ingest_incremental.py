@@ -88,6 +88,25 @@ def test_the_monthly_file_replaces_the_month_of_daily_files(tmp_path: Path) -> N
         assert records[day].superseded_by == JANUARY.zip_key
 
 
+def test_daily_files_left_by_a_run_killed_after_superseding_are_removed(tmp_path: Path) -> None:
+    archive, lake = tmp_path / "archive", tmp_path / "lake"
+    for key in JAN_DAYS[:2]:
+        _publish(archive, key)
+    with run_mirror(OverlayContent(archive)) as mirror:
+        _run(mirror.base_url, lake)
+    kept = {
+        p.relative_to(lake): p.read_bytes() for p in lake.rglob("BTCUSDT-1m-2024-01-0*.parquet")
+    }
+    _publish(archive, JANUARY)
+    with run_mirror(OverlayContent(archive)) as mirror:
+        _run(mirror.base_url, lake)
+        for path, data in kept.items():  # the state a kill between commit and delete leaves
+            (lake / path).write_bytes(data)
+        rerun = _run(mirror.base_url, lake)
+    assert rerun.is_noop
+    assert sorted(p.name for p in lake.rglob("*.parquet")) == ["BTCUSDT-1m-2024-01.parquet"]
+
+
 def _republished(original: bytes, key: ArchiveKey) -> bytes:
     """The same file with its first bar's close changed, as a silent regeneration would."""
     with zipfile.ZipFile(io.BytesIO(original)) as archive:

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from marketlake.catalog import ArchiveKey, Period, get_dataset, month_last_day
 from marketlake.ingest.request import IngestRequest
+from marketlake.lake.layout import partition_path
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
 from marketlake.source import ArchiveListing, RemotePartition
@@ -58,6 +59,8 @@ class Plan:
     partitions: tuple[PlannedPartition, ...]
     skipped: int
     symbols: tuple[str, ...] = field(default=())
+    superseded_files: tuple[str, ...] = field(default=())
+    """Lake paths of daily partitions a monthly file replaced; none should exist any more."""
 
     @property
     def total_bytes(self) -> int:
@@ -254,10 +257,14 @@ async def build_plan(
     """The run's plan from the bucket listing and the manifest's records."""
     symbols = await _symbols(listing, request)
     planned: list[PlannedPartition] = []
+    superseded: list[str] = []
     skipped = 0
     for interval in request.intervals:
         records = manifest.records(
             source, request.market, request.dataset, interval=interval, symbols=symbols
+        )
+        superseded.extend(
+            str(partition_path(key)) for key, r in records.items() if r.superseded_by is not None
         )
         by_symbol = _group_by_symbol(records)
         results = await asyncio.gather(
@@ -269,7 +276,7 @@ async def build_plan(
         for chosen, skip in results:
             planned.extend(chosen)
             skipped += skip
-    return Plan(tuple(planned), skipped, symbols)
+    return Plan(tuple(planned), skipped, symbols, tuple(superseded))
 
 
 def _group_by_symbol(

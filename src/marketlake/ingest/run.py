@@ -164,6 +164,16 @@ async def _process(ctx: _RunContext, planned: PlannedPartition) -> None:
         await ctx.budget.release(size)
 
 
+def _remove_leftovers(lake: Path, superseded_files: tuple[str, ...]) -> None:
+    """Delete daily files a monthly file replaced but a killed run did not get to delete."""
+    leftovers = [f for f in superseded_files if (lake / f).exists()]
+    if leftovers:
+        from marketlake.ingest.write import remove_partition_files
+
+        remove_partition_files(lake, leftovers)
+        logger.info("removed %d superseded daily files left by an interrupted run", len(leftovers))
+
+
 def _source_config(settings: Settings) -> SourceConfig:
     return SourceConfig(
         download_url=settings.download_url,
@@ -210,6 +220,8 @@ async def ingest_async(
         async with ArchiveClient(_source_config(settings)) as client:
             plan = await build_plan(ArchiveListing(client), store, settings.archive_id, request)
             watcher.on_plan(plan)
+            if not request.dry_run:
+                _remove_leftovers(settings.lake, plan.superseded_files)
             if request.dry_run:
                 tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
             else:
