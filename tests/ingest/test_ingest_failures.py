@@ -30,7 +30,7 @@ def _run(source: str, lake: Path, key: ArchiveKey = KLINES) -> RunReport:
     return ingest(Settings(lake=lake, source=source, workers=1), request)
 
 
-def _record(lake: Path, source: str, key: ArchiveKey = KLINES) -> PartitionRecord:
+def _record(lake: Path, key: ArchiveKey = KLINES) -> PartitionRecord:
     with open_manifest(None, lake_root=lake) as store:
         record = store.get(ARCHIVE_ID, key)
     assert record is not None
@@ -66,7 +66,7 @@ def test_5xx_resets_truncations_and_429s_are_retried_and_every_value_lands(tmp_p
         injected = sum(mirror.stats().faults.injected.values())
     assert report.done == 1 and report.failed == 0
     assert report.retries > 0 and injected > 0
-    record = _record(tmp_path, mirror.base_url)
+    record = _record(tmp_path)
     truth = expected_rows((SAMPLES / KLINES.zip_key).read_bytes(), KLINES)
     assert lake_rows(tmp_path, record.files, KLINES) == truth
 
@@ -74,14 +74,14 @@ def test_5xx_resets_truncations_and_429s_are_retried_and_every_value_lands(tmp_p
 def test_a_checksum_mismatch_fails_clearly_writes_nothing_and_is_retried(tmp_path: Path) -> None:
     with run_mirror(OverlayContent(SAMPLES), faults="bad_checksum=1") as mirror:
         report = _run(mirror.base_url, tmp_path)
-        record = _record(tmp_path, mirror.base_url)
+        record = _record(tmp_path)
     assert (report.done, report.failed) == (0, 1)
     assert record.status is PartitionStatus.FAILED
     assert record.error is not None and "sha256" in record.error.lower()
     assert _parquet_files(tmp_path) == []
     with run_mirror(OverlayContent(SAMPLES)) as mirror:
         rerun = _run(mirror.base_url, tmp_path)
-        record = _record(tmp_path, mirror.base_url)
+        record = _record(tmp_path)
     assert (rerun.done, rerun.failed) == (1, 0)
     assert record.status is PartitionStatus.DONE and record.attempts == 2
 
@@ -94,7 +94,7 @@ def test_a_corrupt_zip_with_a_matching_checksum_fails_as_corrupt(tmp_path: Path)
     overlay = _overlay_with(tmp_path, KLINES, bytes(corrupt))
     with run_mirror(OverlayContent(overlay)) as mirror:
         report = _run(mirror.base_url, tmp_path / "lake")
-        record = _record(tmp_path / "lake", mirror.base_url)
+        record = _record(tmp_path / "lake")
     assert report.failed == 1
     assert record.status is PartitionStatus.FAILED
     assert record.error is not None and record.error.startswith("CorruptArchiveError")
@@ -107,7 +107,7 @@ def test_a_malformed_row_fails_the_partition_and_names_the_problem(tmp_path: Pat
     overlay = _overlay_with(tmp_path, DEPTH, _zip_of(DEPTH.csv_name, header + rows))
     with run_mirror(OverlayContent(overlay)) as mirror:
         report = _run(mirror.base_url, tmp_path / "lake", DEPTH)
-        record = _record(tmp_path / "lake", mirror.base_url, DEPTH)
+        record = _record(tmp_path / "lake", DEPTH)
     assert report.failed == 1
     assert record.status is PartitionStatus.FAILED
     assert record.error is not None and record.error.startswith("MalformedDataError")
@@ -120,7 +120,7 @@ def test_a_value_with_more_digits_than_its_column_is_refused_not_rounded(tmp_pat
     overlay = _overlay_with(tmp_path, DEPTH, _zip_of(DEPTH.csv_name, header + rows))
     with run_mirror(OverlayContent(overlay)) as mirror:
         _run(mirror.base_url, tmp_path / "lake", DEPTH)
-        record = _record(tmp_path / "lake", mirror.base_url, DEPTH)
+        record = _record(tmp_path / "lake", DEPTH)
     assert record.status is PartitionStatus.FAILED
     assert record.error is not None and "depth" in record.error
 
@@ -135,12 +135,12 @@ class _ListedButGone(OverlayContent):
 def test_a_404_is_recorded_unavailable_and_looked_at_again_later(tmp_path: Path) -> None:
     with run_mirror(_ListedButGone(SAMPLES)) as mirror:
         report = _run(mirror.base_url, tmp_path)
-        record = _record(tmp_path, mirror.base_url)
+        record = _record(tmp_path)
     assert (report.unavailable, report.failed, report.done) == (1, 0, 0)
     assert record.status is PartitionStatus.UNAVAILABLE
     with run_mirror(OverlayContent(SAMPLES)) as mirror:
         rerun = _run(mirror.base_url, tmp_path)
-        record = _record(tmp_path, mirror.base_url)
+        record = _record(tmp_path)
     assert rerun.done == 1
     assert record.status is PartitionStatus.DONE
 

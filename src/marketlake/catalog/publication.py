@@ -36,10 +36,3 @@ def latest_publication(market: Market, period: Period, first_day: date) -> date:
     month_start = first_day.replace(day=1)
     next_month = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1)
     return next_month.replace(day=MONTHLY_LATEST_DAY)
-
-
-def last_complete_month_start(today: date) -> date:
-    """The first day of the last month that has ended before ``today``."""
-    this_month = today.replace(day=1)
-    previous = this_month - timedelta(days=1)
-    return previous.replace(day=1)

@@ -77,12 +77,6 @@ def ingest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan and report; fetch nothing.")
     ] = False,
-    today: Annotated[
-        datetime | None,
-        typer.Option(
-            "--today", formats=_DATE, hidden=True, help="Judge publication as of this day."
-        ),
-    ] = None,
 ) -> None:
     """Ingest archive partitions into the lake; reruns fetch only what is new or re-published."""
     from marketlake.cli._progress import IngestProgress
@@ -104,7 +98,6 @@ def ingest(
             end=_day(end),
             update_existing=update_existing,
             dry_run=dry_run,
-            today=_day(today),
         )
         with IngestProgress(console, enabled=sys.stderr.isatty()) as progress:
             report = run_ingest(settings, request, progress)

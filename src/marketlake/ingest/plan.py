@@ -62,11 +62,6 @@ class Plan:
     superseded_files: tuple[str, ...] = field(default=())
     """Lake paths of daily partitions a monthly file replaced; none should exist any more."""
 
-    @property
-    def total_bytes(self) -> int:
-        """Bytes of zip to download."""
-        return sum(p.remote.zip.size for p in self.partitions)
-
 
 def _month(key: ArchiveKey) -> str:
     return key.date[:7]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from marketlake.catalog import Market, get_dataset
 from marketlake.catalog.intervals import DAILY_KLINE_INTERVALS, MONTHLY_ONLY_INTERVALS, Interval
@@ -52,12 +52,6 @@ class IngestRequest:
     end: date | None = None
     update_existing: bool = False
     dry_run: bool = False
-    today: date | None = None
-
-    @property
-    def effective_today(self) -> date:
-        """The day publication rules are judged against (UTC today unless given)."""
-        return self.today or datetime.now(UTC).date()
 
     def covers(self, first_day: date, last_day: date) -> bool:
         """True when the range [first_day, last_day] lies wholly inside the request's dates."""
@@ -104,7 +98,6 @@ def build_request(
     end: date | None = None,
     update_existing: bool = False,
     dry_run: bool = False,
-    today: date | None = None,
 ) -> IngestRequest:
     """A validated request from user-facing values."""
     parsed_market = Market.parse(market)
@@ -120,5 +113,4 @@ def build_request(
         end=end,
         update_existing=update_existing,
         dry_run=dry_run,
-        today=today,
     )
