@@ -1,0 +1,290 @@
+"""What a partition's rows say: cadence, duplicates, order and trade-id continuity.
+
+Each done partition's Parquet files (named by the manifest) are read for a few columns only.
+Datasets with a fixed cadence have an expected grid of times per UTC day (klines: their
+interval, ``3d``/``1w``/``1mo`` bars on their aligned open days; metrics: every 5 minutes);
+the grid gives expected and missing rows, and the runs of missing times inside a file.
+Every dataset gets duplicates (rows whose identity repeats an earlier row), out-of-order rows
+(an order key below the previous row's) and, for trades and aggTrades, id continuity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from marketlake.catalog import Interval, Market, get_dataset
+from marketlake.errors import LakeError
+from marketlake.manifest.models import PartitionRecord
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import polars as pl
+
+    Times = npt.NDArray[np.int64]
+
+DAY_US = 86_400_000_000
+EPOCH_DAY = date(1970, 1, 1)
+METRICS_STEP_US = 300_000_000
+_IDENTITY = {
+    "trades": ("id",),
+    "aggTrades": ("agg_trade_id",),
+    "bookTicker": ("update_id",),
+    "bookDepth": ("timestamp", "percentage"),
+    "metrics": ("create_time",),
+    "fundingRate": ("calc_time",),
+    "BVOLIndex": ("calc_time",),
+    "EOHSummary": ("date", "hour", "option_symbol"),
+}
+"""Columns that tell two rows apart (klines: open_time; liquidationSnapshot: the whole row)."""
+_IDS = {"trades": "id", "aggTrades": "agg_trade_id"}
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """The expected times of a dataset: a fixed step, or one bar per aligned open day."""
+
+    column: str
+    step_us: int | None = None
+    calendar: Interval | None = None
+
+    def day_times(self, day: date) -> Times:
+        """The expected times (microseconds since the epoch) of ``day``."""
+        start = (day - EPOCH_DAY).days * DAY_US
+        if self.step_us is not None:
+            return np.arange(start, start + DAY_US, self.step_us, dtype=np.int64)
+        assert self.calendar is not None
+        aligned = _aligned_open_day(self.calendar, day)
+        return np.array([start] if aligned else [], dtype=np.int64)
+
+    def open_day(self, day: date) -> date:
+        """The open day of the bar holding ``day`` (``day`` itself for steps of a day or less)."""
+        if self.calendar is None:
+            return day
+        if self.calendar.is_calendar:
+            return day.replace(day=1)
+        width = self.calendar.seconds // 86_400
+        offset = 4 if width == 7 else 0
+        return day - timedelta(days=((day - EPOCH_DAY).days - offset) % width)
+
+    def end_of(self, time_us: int) -> int:
+        """The exclusive end of the bar (or step) starting at ``time_us``."""
+        if self.step_us is not None:
+            return time_us + self.step_us
+        assert self.calendar is not None
+        opened = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=time_us)
+        return _micros(self.calendar.bar_end(opened))
+
+
+def cadence_of(dataset: str, interval: str | None) -> Cadence | None:
+    """The expected grid of ``dataset`` (and interval), or None when rows come at will."""
+    spec = get_dataset(dataset)
+    if spec.has_interval and interval is not None:
+        parsed = Interval.parse(interval)
+        if parsed.is_calendar or parsed.seconds > 86_400:
+            return Cadence(spec.time_column, calendar=parsed)
+        return Cadence(spec.time_column, step_us=parsed.microseconds)
+    if dataset == "metrics":
+        return Cadence(spec.time_column, step_us=METRICS_STEP_US)
+    return None
+
+
+@dataclass(frozen=True)
+class PartitionRows:
+    """The rows of one done partition, reduced to what the checks need."""
+
+    record: PartitionRecord
+    times: Times
+    duplicates: int
+    out_of_order: int
+    first_id: int | None = None
+    last_id: int | None = None
+    id_gaps: int | None = None
+    missing_ids: int | None = None
+
+
+@dataclass(frozen=True)
+class PartitionQuality:
+    """The quality summary of one partition (status not done: counts are None)."""
+
+    key: str
+    period: str
+    date: str
+    status: str
+    rows: int | None = None
+    rows_in_file: int | None = None
+    dropped_duplicates: int | None = None
+    expected_rows: int | None = None
+    missing_rows: int | None = None
+    duplicates: int | None = None
+    out_of_order: int | None = None
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    first_id: int | None = None
+    last_id: int | None = None
+    id_gaps: int | None = None
+    missing_ids: int | None = None
+    ids_missing_before: int | None = None
+
+
+def read_partition(lake: Path, record: PartitionRecord) -> PartitionRows:
+    """Read and check the rows of one done partition."""
+    import polars as pl
+
+    market, dataset = record.key.market, record.key.dataset
+    spec = get_dataset(dataset)
+    columns = _columns(market, dataset)
+    paths = [lake / file for file in record.files]
+    try:
+        frame = pl.read_parquet(paths, columns=columns, hive_partitioning=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        message = f"cannot read the lake files of {record.key}: {exc}"
+        raise LakeError(message, key=str(record.key)) from exc
+    times = frame.get_column(spec.time_column)
+    if times.dtype == pl.Date:
+        times = times.cast(pl.Datetime("us", "UTC"))
+    identity = list(_IDENTITY.get(dataset, ("open_time",) if spec.has_interval else columns))
+    order = frame.get_column(spec.sort_column or spec.time_column)
+    first_id, last_id, id_gaps, missing_ids = _id_continuity(frame, _IDS.get(dataset))
+    return PartitionRows(
+        record=record,
+        times=times.dt.epoch("us").to_numpy().astype(np.int64),
+        duplicates=frame.height - frame.select(identity).n_unique() if frame.height else 0,
+        out_of_order=_descents(order),
+        first_id=first_id,
+        last_id=last_id,
+        id_gaps=id_gaps,
+        missing_ids=missing_ids,
+    )
+
+
+def day_counts(rows: PartitionRows, cadence: Cadence | None = None) -> dict[date, int]:
+    """Rows per UTC day of a partition (days inside the partition's file only).
+
+    Bars longer than a day (``3d``, ``1w``, ``1mo``) count on every day they cover, and may
+    cover days after the file's month (a week opening on the 30th).
+    """
+    if cadence is not None and cadence.calendar is not None:
+        return _covered_days(cadence, rows.times)
+    key = rows.record.key
+    first, last = key.first_day, key.last_day
+    days, counts = np.unique(rows.times // DAY_US, return_counts=True)
+    found = {EPOCH_DAY + timedelta(days=int(d)): int(c) for d, c in zip(days, counts, strict=True)}
+    return {day: count for day, count in found.items() if first <= day <= last}
+
+
+def open_days(rows: PartitionRows) -> list[date]:
+    """The days on which the partition's rows open, inside the partition's file."""
+    key = rows.record.key
+    days = {EPOCH_DAY + timedelta(days=int(d)) for d in np.unique(rows.times // DAY_US)}
+    return sorted(d for d in days if key.first_day <= d <= key.last_day)
+
+
+def _covered_days(cadence: Cadence, times: Times) -> dict[date, int]:
+    covered: dict[date, int] = {}
+    for time in times.tolist():
+        first, end = time // DAY_US, -(-cadence.end_of(time) // DAY_US)
+        for offset in range(first, end):
+            day = EPOCH_DAY + timedelta(days=offset)
+            covered[day] = covered.get(day, 0) + 1
+    return covered
+
+
+def missing_times(cadence: Cadence, days: Iterable[date], times: Times) -> Times:
+    """The expected times of ``days`` that ``times`` lacks, in order."""
+    grids = [cadence.day_times(day) for day in sorted(days)]
+    expected = np.concatenate(grids) if grids else np.zeros(0, dtype=np.int64)
+    return expected[~np.isin(expected, times)]
+
+
+def runs(cadence: Cadence, missing: Times) -> list[tuple[int, int, int]]:
+    """Consecutive missing times as ``(start_us, end_us exclusive, count)``."""
+    found: list[tuple[int, int, int]] = []
+    for time in missing.tolist():
+        if found and cadence.step_us is not None and found[-1][1] == time:
+            start, _, count = found[-1]
+            found[-1] = (start, time + cadence.step_us, count + 1)
+        else:
+            found.append((time, cadence.end_of(time), 1))
+    return found
+
+
+def quality_of(
+    rows: PartitionRows | None, record: PartitionRecord, expected: int | None, missing: int | None
+) -> PartitionQuality:
+    """The summary of one partition from its rows (None: not done) and its grid counts."""
+    key = record.key
+    base = PartitionQuality(key.zip_key, key.period.value, key.date, record.status.value)
+    if rows is None:
+        return base
+    dropped = None if record.rows_in_file is None else record.rows_in_file - len(rows.times)
+    return PartitionQuality(
+        key=base.key, period=base.period, date=base.date, status=base.status,
+        rows=len(rows.times), rows_in_file=record.rows_in_file, dropped_duplicates=dropped,
+        expected_rows=expected, missing_rows=missing, duplicates=rows.duplicates,
+        out_of_order=rows.out_of_order, first_time=record.min_time, last_time=record.max_time,
+        first_id=rows.first_id, last_id=rows.last_id, id_gaps=rows.id_gaps,
+        missing_ids=rows.missing_ids,
+    )  # fmt: skip
+
+
+def link_ids(summaries: Sequence[PartitionQuality]) -> list[PartitionQuality]:
+    """Fill ``ids_missing_before``: ids skipped between one partition and the one before it."""
+    from dataclasses import replace
+
+    linked: list[PartitionQuality] = []
+    previous: int | None = None
+    for summary in summaries:
+        before = None
+        if summary.first_id is not None and previous is not None:
+            before = max(0, summary.first_id - previous - 1)
+        linked.append(replace(summary, ids_missing_before=before))
+        if summary.last_id is not None:
+            previous = summary.last_id
+    return linked
+
+
+def _columns(market: Market, dataset: str) -> list[str]:
+    spec = get_dataset(dataset)
+    names = [c.name for c in spec.columns_for(market)]
+    if dataset not in _IDENTITY and not spec.has_interval:
+        return names
+    wanted = {spec.time_column, spec.sort_column or spec.time_column, "open_time"}
+    wanted.update(_IDENTITY.get(dataset, ()))
+    return [name for name in names if name in wanted]
+
+
+def _descents(order: pl.Series) -> int:
+    """Rows whose order key is below the previous row's."""
+    if order.len() < 2:
+        return 0
+    return int((order.slice(1) < order.slice(0, order.len() - 1)).sum())
+
+
+def _id_continuity(
+    frame: pl.DataFrame, column: str | None
+) -> tuple[int | None, int | None, int | None, int | None]:
+    """First id, last id, jumps of more than one, and ids skipped by those jumps."""
+    if column is None or frame.height == 0:
+        return None, None, None, None
+    ids = frame.get_column(column).to_numpy().astype(np.int64)
+    steps = np.diff(ids)
+    jumps = steps[steps > 1]
+    return int(ids[0]), int(ids[-1]), len(jumps), int((jumps - 1).sum())
+
+
+def _aligned_open_day(interval: Interval, day: date) -> bool:
+    if interval.is_calendar:
+        return day.day == 1 and (day.year * 12 + day.month - 1) % interval.months == 0
+    width = interval.seconds // 86_400
+    offset = 4 if width == 7 else 0  # weeks open on Mondays; 1970-01-01 was a Thursday
+    return ((day - EPOCH_DAY).days - offset) % width == 0
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)

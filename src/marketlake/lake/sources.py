@@ -1,0 +1,224 @@
+"""Where rows come from: the :class:`RowSource` seam, and the lake (archive) implementation.
+
+The read path asks each row source, in priority order, what it covers and for its rows;
+the lake is the first source. A later "recent rows" store (the live tail from REST or
+WebSocket, for today and yesterday before the archive publishes them) is another
+``RowSource``: its rows are used only after the last instant the sources before it cover,
+per symbol, so archive rows always win where both have a bar.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+from marketlake.catalog import Kind, Market, get_dataset
+from marketlake.lake.cache import DecodedFileCache
+from marketlake.lake.files import FileIndex, LakeFile
+from marketlake.lake.interval import from_micros
+
+if TYPE_CHECKING:
+    import polars as pl
+
+logger = logging.getLogger(__name__)
+
+SYMBOL = "symbol"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A source holds ``symbol``'s rows of one stored ``interval`` from ``first`` to ``last``
+    (epoch microseconds of the time column, inclusive): about ``rows`` of them (None: unknown)."""
+
+    symbol: str
+    interval: str | None
+    first: int
+    last: int
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Extent:
+    """What a read may need of a source: a dataset's rows of some symbols (None: every symbol)
+    in ``[start, end)`` (epoch microseconds), of the stored ``intervals`` that could serve it
+    (archive spelling; None: any, or the dataset has no intervals)."""
+
+    market: Market
+    dataset: str
+    symbols: tuple[str, ...] | None
+    start: int | None = None
+    end: int | None = None
+    intervals: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Stored rows asked of a source: one dataset (one stored interval), some symbols, a time
+    range ``[start, end)`` in epoch microseconds on the dataset's time column, some columns."""
+
+    market: Market
+    dataset: str
+    interval: str | None
+    symbols: tuple[str, ...]
+    start: int | None = None
+    end: int | None = None
+    columns: tuple[str, ...] | None = None
+
+
+class RowSource(Protocol):
+    """Something that holds rows of the lake's datasets, in the lake's schema."""
+
+    name: str
+
+    def coverage(self, extent: Extent) -> list[Coverage]:
+        """What this source holds of ``extent``: one entry per symbol and stored interval."""
+        ...
+
+    def scan(self, part: Slice) -> pl.LazyFrame | None:
+        """``part``'s rows: ``symbol`` then the lake columns asked, ordered by symbol and time.
+
+        None when the source holds none of them.
+        """
+        ...
+
+
+class LakeRows:
+    """The Parquet lake as a row source; files come from the manifest (:class:`FileIndex`).
+
+    With a ``cache``, files are decoded whole once and kept (see :mod:`marketlake.lake.cache`).
+    """
+
+    name = "lake"
+
+    def __init__(self, index: FileIndex, *, cache: DecodedFileCache | None = None) -> None:
+        self.index = index
+        self.cache = cache
+
+    def coverage(self, extent: Extent) -> list[Coverage]:
+        """Per symbol and stored interval, the time range the lake's files cover (one indexed
+        manifest query per interval named)."""
+        spans: dict[tuple[str, str | None], Coverage] = {}
+        files = [
+            file
+            for interval in (extent.intervals if extent.intervals is not None else [None])
+            for file in self.index.files(
+                extent.market,
+                extent.dataset,
+                interval=interval,
+                symbols=extent.symbols,
+                start=extent.start,
+                end=extent.end,
+            )
+        ]
+        for file in files:
+            key = (file.symbol, file.interval)
+            seen = spans.get(key)
+            if seen is None:
+                spans[key] = Coverage(*key, file.min_time, file.max_time, file.rows)
+                continue
+            rows = None if seen.rows is None or file.rows is None else seen.rows + file.rows
+            first, last = min(seen.first, file.min_time), max(seen.last, file.max_time)
+            spans[key] = Coverage(*key, first, last, rows)
+        return list(spans.values())
+
+    def files(self, part: Slice) -> list[LakeFile]:
+        """The files holding ``part``, ordered by symbol and time."""
+        return self.index.files(
+            part.market,
+            part.dataset,
+            interval=part.interval,
+            symbols=part.symbols,
+            start=part.start,
+            end=part.end,
+        )
+
+    def scan(self, part: Slice) -> pl.LazyFrame | None:
+        """A lazy scan of ``part``'s files, the time filter pushed into the Parquet reader."""
+        files = self.files(part)
+        if not files:
+            return None
+        if self.cache is not None:
+            return cached_files(self.cache, files, part)
+        return scan_files(files, part)
+
+
+def scan_files(files: Sequence[LakeFile], part: Slice) -> pl.LazyFrame:
+    """One lazy scan over ``files`` (of ``part``): ``symbol`` first, the time filter pushed
+    into the Parquet reader (row-group statistics).
+
+    The files are read as one scan, in the index's order (symbol, then time); ``symbol``
+    comes from the hive path (``symbol=...``), except where the dataset stores its own.
+    """
+    import polars as pl
+
+    names = [c.name for c in get_dataset(part.dataset).columns_for(part.market)]
+    paths = [str(f.path) for f in files]
+    if SYMBOL in names:
+        lazy = pl.scan_parquet(paths, hive_partitioning=False)
+    else:
+        keys = [segment.split("=", 1)[0] for segment in files[0].path.parts if "=" in segment]
+        schema = dict.fromkeys(keys, pl.String)
+        lazy = pl.scan_parquet(paths, hive_partitioning=True, hive_schema=schema)
+    lazy = lazy.filter(*time_filter(part))
+    return lazy.select(_projection(part))
+
+
+def cached_files(cache: DecodedFileCache, files: Sequence[LakeFile], part: Slice) -> pl.LazyFrame:
+    """:func:`scan_files` with each file decoded whole through ``cache``; the time filter is
+    applied only to files whose manifest time range crosses ``part``'s bounds."""
+    import polars as pl
+
+    whole = replace(part, start=None, end=None, columns=None)
+    frames = []
+    for file in files:
+        decoded = cache.get(file.path, functools.partial(_decode, file, whole))
+        inside = (part.start is None or file.min_time >= part.start) and (
+            part.end is None or file.max_time < part.end
+        )
+        lazy = decoded.lazy()
+        frames.append(lazy if inside else lazy.filter(*time_filter(part)))
+    combined = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+    return combined.select(_projection(part))
+
+
+def _decode(file: LakeFile, whole: Slice) -> pl.DataFrame:
+    return scan_files([file], whole).collect()
+
+
+def _projection(part: Slice) -> list[str]:
+    """``symbol`` then the dataset's columns ``part`` asks for, in stored order."""
+    names = [c.name for c in get_dataset(part.dataset).columns_for(part.market)]
+    wanted = [n for n in names if part.columns is None or n in part.columns]
+    return [SYMBOL, *(n for n in wanted if n != SYMBOL)]
+
+
+def time_filter(part: Slice) -> list[pl.Expr]:
+    """Predicates bounding the dataset's time column to ``[part.start, part.end)``."""
+    import polars as pl
+
+    spec = get_dataset(part.dataset)
+    column = next(c for c in spec.columns_for(part.market) if c.name == spec.time_column)
+    predicates = []
+    for bound, keep_after in ((part.start, True), (part.end, False)):
+        if bound is None:
+            continue
+        value = _date_literal(bound) if column.kind is Kind.DATE_TEXT else instant_literal(bound)
+        col = pl.col(spec.time_column)
+        predicates.append(col >= value if keep_after else col < value)
+    return predicates or [pl.lit(True)]
+
+
+def instant_literal(micros: int) -> pl.Expr:
+    """A ``timestamp[us, UTC]`` literal (built from the integer: 15x cheaper than a datetime)."""
+    import polars as pl
+
+    return pl.lit(micros, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+def _date_literal(micros: int) -> pl.Expr:
+    import polars as pl
+
+    return pl.lit(from_micros(micros).date())
