@@ -41,8 +41,9 @@ from typing import TYPE_CHECKING
 
 from marketlake.catalog import ArchiveKey, get_dataset
 from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.files import sync_files
 from marketlake.ingest.unzip import iter_zip_member, read_zip_member
-from marketlake.ingest.write import decode_to_lake, sync_files
+from marketlake.ingest.write import decode_to_lake
 
 if TYPE_CHECKING:
     import polars as pl

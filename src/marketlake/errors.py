@@ -20,11 +20,23 @@ runners decide retry versus fail by that flag, never by message text::
     │   ├── ChecksumMismatchError   sha256 differs from the CHECKSUM file  (terminal)
     │   ├── MissingChecksumError    a zip published without its CHECKSUM   (terminal)
     │   ├── CorruptArchiveError     not a readable single-member zip       (terminal)
+    │   ├── UnverifiedStreamError   a streamed zip whose download ended unverified (terminal)
     │   └── MalformedDataError      a CSV row that does not fit the schema (terminal)
     ├── ManifestError               the state store                        (terminal)
     │   └── ManifestNotInitializedError  no schema yet: run `db init`     (terminal)
     ├── LakeError                   writing or reading the Parquet lake    (terminal)
-    └── MirrorError                 the local archive stand-in             (terminal)
+    │   ├── ReadRequestError        a read asking for something invalid    (terminal)
+    │   └── QueryError              SQL over the lake that cannot run      (terminal)
+    ├── MirrorError                 the local archive stand-in             (terminal)
+    ├── WarehouseError              the ClickHouse warehouse (chDB or a server) (terminal)
+    │   ├── WarehouseUnavailableError  the server cannot be reached        (transient)
+    │   ├── WarehouseAuthError      bad credentials or missing grants      (terminal)
+    │   ├── WarehouseSchemaError    a table that drifted from the lake's schema (terminal)
+    │   └── WarehouseQueryError     SQL the warehouse refused              (terminal)
+    └── ServeError                  the Arrow Flight server or client      (terminal)
+        ├── TicketError             a malformed, oversized or invalid ticket (terminal)
+        ├── FlightAuthError         a call without the right bearer token  (terminal)
+        └── FlightUnavailableError  the server cannot be reached           (transient)
 """
 
 from __future__ import annotations
@@ -104,6 +116,10 @@ class CorruptArchiveError(IntegrityError):
     """The zip cannot be read, or does not hold exactly one CSV member."""
 
 
+class UnverifiedStreamError(IntegrityError):
+    """A zip decoded as it streamed in ended without a verified download: nothing is written."""
+
+
 class MalformedDataError(IntegrityError):
     """A CSV row does not fit the dataset's schema (column count, type, precision)."""
 
@@ -120,5 +136,53 @@ class LakeError(MarketlakeError):
     """Writing or reading the Parquet lake failed."""
 
 
+class ReadRequestError(LakeError):
+    """A read names a symbol, interval, date, dataset or column that is invalid or unsafe."""
+
+
+class QueryError(LakeError):
+    """A SQL query over the lake failed (syntax, unknown view or column, bad parameter)."""
+
+
 class MirrorError(MarketlakeError):
     """The local archive stand-in cannot serve what was asked."""
+
+
+class WarehouseError(MarketlakeError):
+    """The ClickHouse warehouse (embedded chDB or a server) failed."""
+
+
+class WarehouseUnavailableError(WarehouseError):
+    """The ClickHouse server cannot be reached (down, wrong address, network)."""
+
+    transient = True
+
+
+class WarehouseAuthError(WarehouseError):
+    """The ClickHouse server refused the credentials, or the user lacks a grant."""
+
+
+class WarehouseSchemaError(WarehouseError):
+    """A warehouse table's columns, engine or keys differ from what marketlake creates."""
+
+
+class WarehouseQueryError(WarehouseError):
+    """A query the warehouse refused (syntax, unknown table, unbound parameter)."""
+
+
+class ServeError(MarketlakeError):
+    """Serving the lake over Arrow Flight (or reading from such a server) failed."""
+
+
+class TicketError(ServeError):
+    """A Flight ticket that is malformed, too large, or asks for something invalid."""
+
+
+class FlightAuthError(ServeError):
+    """A Flight call without the bearer token the server requires (or with a wrong one)."""
+
+
+class FlightUnavailableError(ServeError):
+    """The Flight server cannot be reached (not started, wrong address, TLS mismatch)."""
+
+    transient = True

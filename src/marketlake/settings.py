@@ -45,6 +45,8 @@ class Settings:
     lake: Path = Path("marketlake-data")
     manifest: str | None = field(default=None, repr=False)
     source: str | None = None
+    rest: str | None = None
+    warehouse: str | None = field(default=None, repr=False)
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     concurrency: int = 16
 
@@ -52,7 +54,8 @@ class Settings:
         manifest = mask_dsn(self.manifest) if self.manifest else None
         return (
             f"Settings(lake={str(self.lake)!r}, manifest={manifest!r}, "
-            f"source={self.source!r}, workers={self.workers}, concurrency={self.concurrency})"
+            f"source={self.source!r}, rest={self.rest!r}, workers={self.workers}, "
+            f"concurrency={self.concurrency})"
         )
 
     @property
@@ -70,6 +73,15 @@ class Settings:
         return (self.source or REAL_DOWNLOAD_URL).rstrip("/")
 
     @property
+    def rest_url(self) -> str | None:
+        """One base URL for Binance's REST endpoints of every market (None: the real hosts).
+
+        ``rest`` when set, else ``source`` (the stand-in serves REST on its archive URL).
+        """
+        base = self.rest or self.source
+        return base.rstrip("/") if base else None
+
+    @property
     def listing_url(self) -> str:
         """Where the bucket is listed (the bucket-named S3 form)."""
         if self.source is None:
@@ -81,6 +93,8 @@ _CONVERTERS: dict[str, Any] = {
     "lake": Path,
     "manifest": str,
     "source": str,
+    "rest": str,
+    "warehouse": str,
     "workers": int,
     "concurrency": int,
 }

@@ -16,16 +16,11 @@ from marketlake.catalog import ArchiveKey
 from marketlake.catalog.arrow import lake_schema
 from marketlake.errors import CorruptArchiveError, LakeError
 from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.files import TEMP_DIR, remove_partition_files, sweep_temp_files
 from marketlake.ingest.parquet import ParquetSink
 from marketlake.ingest.quirks import sorted_batches
 from marketlake.ingest.unzip import ZipChunks
-from marketlake.ingest.write import (
-    TEMP_DIR,
-    decode_to_lake,
-    remove_partition_files,
-    sweep_temp_files,
-    write_partition,
-)
+from marketlake.ingest.write import decode_to_lake, write_partition
 from marketlake.lake.layout import dataset_root, partition_path
 from tests.ingest.decode_support import csv_zip, sample
 

@@ -10,7 +10,8 @@ import pytest
 
 from marketlake.catalog import ArchiveKey
 from marketlake.errors import LakeError
-from marketlake.ingest.write import TEMP_DIR, decode_to_lake, sync_files
+from marketlake.ingest.files import TEMP_DIR, sync_files
+from marketlake.ingest.write import decode_to_lake
 from tests.ingest.decode_support import csv_zip, sample
 
 KLINES_KEY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2020-01-01.zip"

@@ -27,7 +27,8 @@ from marketlake.manifest.schema import MIGRATIONS, Migration
 from marketlake.manifest.sqlite import open_sqlite
 from tests.manifest.records import SOURCE, day_start, done, failed, kline_key, unavailable
 
-NOTE_COLUMN = Migration(2, "a note per partition", ("ALTER TABLE partitions ADD COLUMN note TEXT",))
+NEXT = LATEST_VERSION + 1
+NOTE_COLUMN = Migration(NEXT, "a note", ("ALTER TABLE partitions ADD COLUMN note TEXT",))
 
 
 def open_with(dsn: str, migrations: tuple[Migration, ...], *, auto_init: bool) -> SqlManifest:
@@ -225,14 +226,15 @@ def test_files_lists_done_partitions_overlapping_a_half_open_range(store: Manife
 
 def test_schema_versions_apply_in_order_once(store: ManifestStore, manifest_dsn: str) -> None:
     store.save([done(kline_key())])
-    assert store.schema_version() == LATEST_VERSION == 1
+    assert store.schema_version() == LATEST_VERSION == MIGRATIONS[-1].version
 
     with open_with(manifest_dsn, (*MIGRATIONS, NOTE_COLUMN), auto_init=False) as newer:
-        with pytest.raises(ManifestNotInitializedError, match=r"schema version 1.*needs 2"):
+        needs = rf"schema version {LATEST_VERSION}.*needs {NEXT}"
+        with pytest.raises(ManifestNotInitializedError, match=needs):
             newer.records(SOURCE, Market.SPOT, "klines")
-        assert newer.init_schema() == 2
-        assert newer.init_schema() == 2  # re-running would fail: the column exists
-        assert newer.schema_version() == 2
+        assert newer.init_schema() == NEXT
+        assert newer.init_schema() == NEXT  # re-running would fail: the column exists
+        assert newer.schema_version() == NEXT
         assert set(newer.records(SOURCE, Market.SPOT, "klines")) == {kline_key()}
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from marketlake.catalog import Market
 from marketlake.errors import ConfigError, ManifestError, ManifestNotInitializedError
-from marketlake.manifest import PartitionRecord, open_manifest
+from marketlake.manifest import LATEST_VERSION, PartitionRecord, open_manifest
 from marketlake.manifest.postgres import create_database
 from tests.conftest import database_url
 from tests.manifest.records import SOURCE, done, kline_key
@@ -95,7 +95,7 @@ def test_concurrent_db_init_applies_the_schema_once(pg_manifest_dsn: str, tmp_pa
     assert errors == []
     with psycopg.connect(pg_manifest_dsn) as conn:
         applied = conn.execute("SELECT version FROM manifest_schema").fetchall()
-    assert applied == [(1,)]
+    assert sorted(applied) == [(v,) for v in range(1, LATEST_VERSION + 1)]
 
 
 def test_postgres_is_not_initialised_implicitly(pg_manifest_dsn: str, tmp_path: Path) -> None:

@@ -7,12 +7,26 @@ from typing import Annotated
 
 import typer
 
-from marketlake.cli import db, demo, ingest, mirror, status
+from marketlake.cli import (
+    db,
+    demo,
+    export,
+    flight,
+    gaps,
+    ingest,
+    mirror,
+    plot,
+    query,
+    serve,
+    status,
+    symbols,
+    warehouse,
+)
 from marketlake.cli._logging import LogFormat, configure_logging
 from marketlake.errors import MarketlakeError
 from marketlake.settings import command_defaults, read_config
 
-COMMANDS_WITH_DEFAULTS = ("ingest", "status")
+COMMANDS_WITH_DEFAULTS = ("ingest", "status", "serve", "query", "symbols", "gaps", "export")
 
 app = typer.Typer(
     name="marketlake",
@@ -26,6 +40,14 @@ app.add_typer(db.app, name="db")
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
 app.command("ingest")(ingest.ingest)
+app.command("serve")(serve.serve)
+app.add_typer(flight.app, name="flight")
+app.add_typer(warehouse.app, name="warehouse")
+app.command("query")(query.query)
+app.command("symbols")(symbols.symbols)
+app.command("gaps")(gaps.gaps)
+app.command("export")(export.export)
+app.add_typer(plot.app, name="plot")
 
 
 @app.callback()

@@ -7,13 +7,14 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from marketlake.errors import MarketlakeError
-from marketlake.mirror import ArchiveContent, MirrorServer, OverlayContent, build_content
-from marketlake.mirror.listing import iso_timestamp, iter_entries
+
+if TYPE_CHECKING:  # the stand-in is imported by its commands only: other commands start faster
+    from marketlake.mirror import ArchiveContent
 
 app = typer.Typer(help="The local stand-in for the Binance archive.", no_args_is_help=True)
 
@@ -48,6 +49,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the stand-in over HTTP until SIGINT/SIGTERM; the first stdout line is its URL."""
+    from marketlake.mirror import MirrorServer
+
     try:
         content = _content(seed, now, overlay, overlay_only=overlay_only, big=big)
         server = MirrorServer(content, faults=faults, seed=seed, host=host, port=port)
@@ -71,6 +74,8 @@ def list_keys(
     big: BigOption = True,
 ) -> None:
     """List what the stand-in serves under PREFIX (folders, then files with size and date)."""
+    from marketlake.mirror.listing import iter_entries
+
     try:
         content = _content(seed, now, overlay, overlay_only=overlay_only, big=big)
         for name, is_folder in iter_entries(content, prefix, "" if recursive else "/", ""):
@@ -80,6 +85,8 @@ def list_keys(
 
 
 def _ls_line(content: ArchiveContent, name: str, *, is_folder: bool) -> str:
+    from marketlake.mirror.listing import iso_timestamp
+
     info = None if is_folder else content.stat(name)
     if info is None:
         return f"{'PRE':>35} {name}"
@@ -89,6 +96,8 @@ def _ls_line(content: ArchiveContent, name: str, *, is_folder: bool) -> str:
 def _content(
     seed: int, now: str | None, overlay: Path | None, *, overlay_only: bool, big: bool
 ) -> ArchiveContent:
+    from marketlake.mirror import OverlayContent, build_content
+
     if overlay_only:
         if overlay is None:
             raise typer.BadParameter("--overlay-only needs --overlay DIR")

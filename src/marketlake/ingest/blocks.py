@@ -5,12 +5,17 @@ each ending at a line end (the last one at the end of the text), so that every b
 on its own. :func:`parsed_blocks` parses them: inline when the text is one block, otherwise
 in a small thread pool with at most ``threads + 1`` blocks in flight, so memory stays bounded
 whatever the file's size. Results are handed out in block order, so nothing downstream
-depends on thread timing.
+depends on thread timing. For a text of several blocks, the blocks themselves are made
+(inflated and cut) on another thread, ``PREFETCH_BLOCKS`` ahead (:func:`prefetched`), so that
+inflating overlaps with the caller's own work instead of adding to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +28,11 @@ T = TypeVar("T")
 
 PARSE_THREADS = 2
 """Threads parsing the blocks of a file of more than one block."""
+
+PREFETCH_BLOCKS = 2
+"""Blocks made ahead by the prefetch thread of a file of more than one block (0: none)."""
+
+_POLL_SECONDS = 0.05
 
 
 class InvalidRows:
@@ -102,7 +112,63 @@ def parsed_blocks(
         for block in itertools.chain(head, blocks):
             yield block, _deferred(parse, block)
         return
-    yield from _parsed_in_threads(parse, itertools.chain(head, blocks), threads)
+    if not PREFETCH_BLOCKS:
+        yield from _parsed_in_threads(parse, itertools.chain(head, blocks), threads)
+        return
+    with contextlib.closing(prefetched(blocks, PREFETCH_BLOCKS)) as rest:
+        yield from _parsed_in_threads(parse, itertools.chain(head, rest), threads)
+
+
+_Entry = tuple[T] | BaseException | None
+"""What the prefetch thread hands over: ``(item,)``, the error it met, or None at the end."""
+
+
+def prefetched(items: Iterator[T], depth: int) -> Generator[T, None, None]:
+    """``items``, produced on a thread up to ``depth`` ahead of the consumer, in order.
+
+    What producing raises is raised here, in its place. Closing the generator stops the
+    thread (and closes ``items``) before it returns.
+    """
+    entries: queue.Queue[_Entry[T]] = queue.Queue(depth)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_produce, args=(items, entries, stop), name="marketlake-prefetch", daemon=True
+    )
+    thread.start()
+    try:
+        while (entry := entries.get()) is not None:
+            if isinstance(entry, BaseException):
+                raise entry
+            yield entry[0]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _produce(items: Iterator[T], entries: queue.Queue[_Entry[T]], stop: threading.Event) -> None:
+    """Put each item (then None, or the error met) until ``stop`` is set."""
+    try:
+        for item in items:
+            if not _put(entries, (item,), stop):
+                return
+        _put(entries, None, stop)
+    except BaseException as exc:  # handed to the consumer, raised there
+        _put(entries, exc, stop)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def _put(entries: queue.Queue[_Entry[T]], entry: _Entry[T], stop: threading.Event) -> bool:
+    """Put ``entry`` unless the consumer stopped first; whether it was put."""
+    while not stop.is_set():
+        try:
+            entries.put(entry, timeout=_POLL_SECONDS)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def _deferred(parse: Callable[[TextBlock], T], block: TextBlock) -> Callable[[], T]:

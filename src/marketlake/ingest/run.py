@@ -1,8 +1,11 @@
 """Run an ingest: plan, then fetch -> verify -> decode -> write -> record, concurrently.
 
 Downloads run as asyncio tasks in this process (keep-alive, bounded concurrency, retries in the
-source layer); decoding runs in a pool of long-lived worker processes. Zip bytes held in memory
-are bounded by a :class:`ByteBudget`. Outcomes are recorded in the manifest in batches by the
+source layer); decoding runs in a pool of long-lived worker processes. Small zips are verified
+whole, then handed to the workers in batches; zips of at least ``RunTuning.stream_min_bytes``
+are decoded while they download and kept only once the download is verified
+(:mod:`marketlake.ingest.dispatch`). Zip bytes held in memory are bounded by a
+:class:`ByteBudget`. Outcomes are recorded in the manifest in batches by the
 :class:`Recorder`. A 418 (banned) stops the run: nothing more is fetched.
 """
 
@@ -23,19 +26,36 @@ from marketlake.ingest.plan import Plan, PlannedPartition, build_plan
 from marketlake.ingest.recorder import Recorder
 from marketlake.ingest.report import PartitionOutcome, RunReport, RunTally
 from marketlake.ingest.request import IngestRequest
-from marketlake.ingest.worker import DecodeOutcome, DecodePool, SharedBytes, run_decode_job
 from marketlake.manifest import open_manifest
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
 from marketlake.settings import Settings
-from marketlake.source import ArchiveClient, ArchiveListing, SourceConfig, VerifiedFile
+from marketlake.source import ArchiveClient, ArchiveListing, SourceConfig
 
 if TYPE_CHECKING:
+    from marketlake.ingest.dispatch import Dispatcher
+    from marketlake.ingest.worker import DecodeOutcome
     from marketlake.ingest.write import WrittenPartition
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BYTE_BUDGET = 768 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunTuning:
+    """How a run uses memory and its workers (not what it ingests); the defaults suit most runs.
+
+    ``byte_budget`` bounds the zip bytes held at once; zips of at least ``stream_min_bytes``
+    are decoded while they download; smaller ones go to the workers in batches of at most
+    ``batch_files`` zips and ``batch_bytes`` bytes, ``batch_lanes`` batches per worker at a time.
+    """
+
+    byte_budget: int = 768 * MIB
+    stream_min_bytes: int = 4 * MIB
+    batch_files: int = 32
+    batch_bytes: int = 8 * MIB
+    batch_lanes: float = 1.5
 
 
 class RunObserver(Protocol):
@@ -59,8 +79,9 @@ class _SilentObserver:
 @dataclass
 class _RunContext:
     settings: Settings
+    tuning: RunTuning
     client: ArchiveClient
-    pool: DecodePool
+    dispatcher: Dispatcher
     recorder: Recorder
     budget: ByteBudget
     observer: RunObserver
@@ -68,8 +89,16 @@ class _RunContext:
     stop_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """A verified download (whole or streamed) and what its worker made of it."""
+
+    sha256: str
+    outcome: DecodeOutcome
+
+
 def _done_record(
-    source: str, planned: PlannedPartition, verified: VerifiedFile, written: WrittenPartition
+    source: str, planned: PlannedPartition, sha256: str, written: WrittenPartition
 ) -> PartitionRecord:
     remote = planned.remote.zip
     return PartitionRecord(
@@ -81,7 +110,7 @@ def _done_record(
         min_time=written.min_time,
         max_time=written.max_time,
         files=tuple(str(path) for path in written.files),
-        sha256=verified.sha256,
+        sha256=sha256,
         etag=remote.etag,
         size=remote.size,
         source_last_modified=remote.last_modified,
@@ -105,14 +134,14 @@ def _problem_record(
     )
 
 
-async def _decode(ctx: _RunContext, verified: VerifiedFile) -> DecodeOutcome:
-    shared = SharedBytes(verified.data)
-    try:
-        job = shared.job(verified.key, ctx.settings.lake, verified.sha256)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(ctx.pool.executor, run_decode_job, job)
-    finally:
-        shared.release()
+async def _fetch(ctx: _RunContext, planned: PlannedPartition) -> _Fetched:
+    """Download, verify and decode one partition: streamed when large, else whole."""
+    key = planned.key
+    if planned.remote.zip.size >= ctx.tuning.stream_min_bytes:
+        streamed, stream = await ctx.client.stream_verified(key, ctx.dispatcher.stream_opener(key))
+        return _Fetched(streamed.sha256, await stream.outcome())
+    verified = await ctx.client.fetch_verified(key)
+    return _Fetched(verified.sha256, await ctx.dispatcher.decode(verified))
 
 
 def _finish(
@@ -136,7 +165,7 @@ def _finish(
 async def _fetch_and_decode(ctx: _RunContext, planned: PlannedPartition) -> PartitionRecord:
     source = ctx.settings.archive_id
     try:
-        verified = await ctx.client.fetch_verified(planned.key)
+        fetched = await _fetch(ctx, planned)
     except NotFoundError as exc:
         return _problem_record(source, planned, PartitionStatus.UNAVAILABLE, exc.message)
     except BannedError as exc:
@@ -144,11 +173,11 @@ async def _fetch_and_decode(ctx: _RunContext, planned: PlannedPartition) -> Part
         return _problem_record(source, planned, PartitionStatus.FAILED, exc.message)
     except MarketlakeError as exc:
         return _problem_record(source, planned, PartitionStatus.FAILED, exc.message)
-    outcome = await _decode(ctx, verified)
+    outcome = fetched.outcome
     if outcome.written is None:
         message = f"{outcome.error_type}: {outcome.error}"
         return _problem_record(source, planned, PartitionStatus.FAILED, message)
-    return _done_record(source, planned, verified, outcome.written)
+    return _done_record(source, planned, fetched.sha256, outcome.written)
 
 
 async def _process(ctx: _RunContext, planned: PlannedPartition) -> None:
@@ -168,7 +197,7 @@ def _remove_leftovers(lake: Path, superseded_files: tuple[str, ...]) -> None:
     """Delete daily files a monthly file replaced but a killed run did not get to delete."""
     leftovers = [f for f in superseded_files if (lake / f).exists()]
     if leftovers:
-        from marketlake.ingest.write import remove_partition_files
+        from marketlake.ingest.files import remove_partition_files
 
         remove_partition_files(lake, leftovers)
         logger.info("removed %d superseded daily files left by an interrupted run", len(leftovers))
@@ -188,44 +217,59 @@ async def _execute(
     plan: Plan,
     client: ArchiveClient,
     observer: RunObserver,
+    *,
+    tuning: RunTuning,
 ) -> RunTally:
     tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
     if not plan.partitions:
         return tally
-    from marketlake.ingest.write import sweep_temp_files
+    from marketlake.ingest.dispatch import BatchLimits, Dispatcher
+    from marketlake.ingest.files import sweep_temp_files
+    from marketlake.ingest.handoff import HandoffServer
+    from marketlake.ingest.pool import DecodePool
 
     sweep_temp_files(settings.lake)
     recorder = Recorder(store, settings.lake)
     workers = min(settings.workers, len(plan.partitions))
-    with DecodePool(workers) as pool:
-        ctx = _RunContext(
-            settings, client, pool, recorder, ByteBudget(DEFAULT_BYTE_BUDGET), observer, tally
-        )
+    lanes = max(1, round(workers * tuning.batch_lanes))
+    limits = BatchLimits(lanes, tuning.batch_files, tuning.batch_bytes)
+    async with DecodePool(workers) as pool, HandoffServer() as handoff:
+        dispatcher = Dispatcher(pool, handoff, settings.lake, limits)
+        budget = ByteBudget(tuning.byte_budget)
+        ctx = _RunContext(settings, tuning, client, dispatcher, recorder, budget, observer, tally)
         try:
             await asyncio.gather(*(_process(ctx, p) for p in plan.partitions))
         finally:
-            recorder.flush()
+            await recorder.close()
     tally.stop_reason = ctx.stop_reason
     return tally
 
 
 async def ingest_async(
-    settings: Settings, request: IngestRequest, observer: RunObserver | None = None
+    settings: Settings,
+    request: IngestRequest,
+    observer: RunObserver | None = None,
+    *,
+    tuning: RunTuning | None = None,
 ) -> RunReport:
     """Ingest what ``request`` names into the lake of ``settings``; return the run report."""
     watcher = observer or _SilentObserver()
     started, clock = datetime.now(UTC), time.perf_counter()
+    if not request.dry_run:
+        from marketlake.ingest.pool import start_forkserver
+
+        start_forkserver()  # workers fork from it warm, once the plan needs them
     settings.lake.mkdir(parents=True, exist_ok=True)
     with open_manifest(settings.manifest, lake_root=settings.lake) as store:
         async with ArchiveClient(_source_config(settings)) as client:
             plan = await build_plan(ArchiveListing(client), store, settings.archive_id, request)
             watcher.on_plan(plan)
-            if not request.dry_run:
-                _remove_leftovers(settings.lake, plan.superseded_files)
             if request.dry_run:
                 tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
             else:
-                tally = await _execute(settings, store, plan, client, watcher)
+                _remove_leftovers(settings.lake, plan.superseded_files)
+                run_tuning = tuning or RunTuning()
+                tally = await _execute(settings, store, plan, client, watcher, tuning=run_tuning)
             stats = client.stats
     return RunReport.build(
         request=request,
@@ -239,10 +283,14 @@ async def ingest_async(
 
 
 def ingest(
-    settings: Settings, request: IngestRequest, observer: RunObserver | None = None
+    settings: Settings,
+    request: IngestRequest,
+    observer: RunObserver | None = None,
+    *,
+    tuning: RunTuning | None = None,
 ) -> RunReport:
     """Synchronous :func:`ingest_async`."""
-    return asyncio.run(ingest_async(settings, request, observer))
+    return asyncio.run(ingest_async(settings, request, observer, tuning=tuning))
 
 
 def write_report(report: RunReport, lake: Path) -> Path:

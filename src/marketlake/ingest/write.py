@@ -1,19 +1,21 @@
 """Write one partition's batches as a Parquet file in the lake, atomically.
 
 ``decode_to_lake`` is the whole decode stage for one verified zip: unzip -> decode ->
-quirks -> write. The output is a pure function of the input bytes and key: the same zip
-always gives the same file, byte for byte, so workers can run it in any process.
+quirks -> write; ``decode_stream_to_lake`` the same for a zip still arriving, which is
+renamed into place only once ``before_commit`` (the download's verdict) allows it. The output
+is a pure function of the input bytes and key: the same zip always gives the same file, byte
+for byte, so workers can run it in any process.
 
 Writing goes to a temp file ``<name>.<pid>.<random>.tmp`` in the lake's hidden
 ``.marketlake-tmp`` folder (same file system as the lake), which is renamed over the final
 name (``os.replace``): readers see the old file or the new one, never a partial one. Temp
 files stay out of the partition folders because Polars refuses a folder holding files of two
-extensions. A crash leaves at most such temp entries; :func:`sweep_temp_files` removes them.
+extensions. A crash leaves at most such temp entries; ``files.sweep_temp_files`` removes them.
 
 Durability against power loss: by default (``durable=True``) the temp file is fsynced before
 the rename and the partition's folder after it, which costs two disk flushes (several
 milliseconds) per file. A caller that records many files in one manifest transaction passes
-``durable=False`` and calls :func:`sync_files` once for the whole batch before committing it.
+``durable=False`` and calls ``files.sync_files`` once for the whole batch before committing it.
 
 The file's encoding choices live in :mod:`marketlake.ingest.parquet`; its schema metadata
 names dataset, market, schema version, source key and, when given, the zip's sha256.
@@ -26,9 +28,7 @@ import logging
 import os
 import secrets
 import shutil
-import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -38,20 +38,16 @@ from marketlake.catalog import ArchiveKey, Dataset, get_dataset
 from marketlake.catalog.arrow import lake_schema
 from marketlake.errors import LakeError
 from marketlake.ingest.decode import decode_csv
+from marketlake.ingest.files import TEMP_DIR, TEMP_SUFFIX, fsync_dir, fsync_path
 from marketlake.ingest.parquet import ParquetSink, release_arrow_memory
 from marketlake.ingest.quirks import DuplicateRows, SortOrder, plain_values, sorted_batches
-from marketlake.ingest.unzip import ZipChunks, read_zip_member
+from marketlake.ingest.unzip import ZipChunks, iter_streamed_member, read_zip_member
 from marketlake.lake.layout import partition_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 logger = logging.getLogger(__name__)
-
-TEMP_DIR = ".marketlake-tmp"
-TEMP_SUFFIX = ".tmp"
-SYNC_THREADS = 16
-"""fsyncs in flight in :func:`sync_files` (concurrent fsyncs share the file system's flushes)."""
 
 
 @dataclass(frozen=True)
@@ -85,13 +81,33 @@ def decode_to_lake(
 ) -> WrittenPartition:
     """Decode a verified archive zip held in memory into its lake file.
 
-    ``durable=False`` skips the per-file fsyncs: call :func:`sync_files` before recording.
+    ``durable=False`` skips the per-file fsyncs: call ``files.sync_files`` before recording.
     """
     member = read_zip_member(data)
     if member.name != key.csv_name:
         logger.warning("%s: zip member is %r, expected %r", key, member.name, key.csv_name)
     batches = decode_csv(ZipChunks(data), key)
     return write_partition(batches, key, lake_root, sha256=sha256, durable=durable)
+
+
+def decode_stream_to_lake(
+    raw: Iterable[bytes],
+    key: ArchiveKey,
+    lake_root: Path,
+    *,
+    sha256: str | None = None,
+    durable: bool = True,
+    before_commit: Callable[[], None],
+) -> WrittenPartition:
+    """Decode an archive zip while its bytes arrive in ``raw`` into its lake file.
+
+    The zip is checked whole once ``raw`` ends; ``before_commit`` is called after the file is
+    complete and before it is renamed into place: when it raises, nothing is written.
+    """
+    batches = decode_csv(iter_streamed_member(raw), key)
+    return write_partition(
+        batches, key, lake_root, sha256=sha256, durable=durable, before_commit=before_commit
+    )
 
 
 def write_partition(
@@ -101,10 +117,12 @@ def write_partition(
     *,
     sha256: str | None = None,
     durable: bool = True,
+    before_commit: Callable[[], None] | None = None,
 ) -> WrittenPartition:
     """Write ``batches`` (lake schema of ``key``) as the partition's Parquet file, atomically.
 
-    ``durable=False`` skips the per-file fsyncs: call :func:`sync_files` before recording.
+    ``durable=False`` skips the per-file fsyncs: call ``files.sync_files`` before recording.
+    ``before_commit`` runs before the rename into place; what it raises leaves nothing behind.
     """
     relative = partition_path(key)
     final = Path(lake_root) / relative
@@ -118,6 +136,8 @@ def write_partition(
         if not summary.in_order:
             summary = _rewrite_sorted(temp, final, spec, schema, summary)
             temp = summary.path
+        if before_commit is not None:
+            before_commit()
         size = _commit(temp, final, durable=durable)
     except BaseException as exc:
         _close(batches)
@@ -126,82 +146,6 @@ def write_partition(
             raise LakeError(f"cannot write {final}: {exc}", key=key.zip_key) from exc
         raise
     return summary.result(relative, size)
-
-
-def sync_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> None:
-    """Flush lake files (lake-relative paths) and their folders, up to the lake root, to disk.
-
-    Makes files written with ``durable=False`` as durable as ``durable=True`` would have:
-    call it once for a batch of files, before the manifest records them.
-    """
-    root = Path(lake_root).resolve()
-    paths = [_inside(root, relative) for relative in files]
-    if not paths:
-        return
-    folders = sorted({folder for path in paths for folder in _folders_up_to(path, root)})
-    with ThreadPoolExecutor(min(SYNC_THREADS, len(paths)), "marketlake-sync") as pool:
-        list(pool.map(_sync_path, paths))  # the files' data first, then the names in folders
-        if os.name == "posix":
-            list(pool.map(_sync_path, folders))
-    logger.debug("synced %d files and %d folders under %s", len(paths), len(folders), root)
-
-
-def _folders_up_to(path: Path, root: Path) -> Iterator[Path]:
-    """The folders holding ``path``, from its own up to and including ``root``."""
-    folder = path.parent
-    while folder != root and folder.is_relative_to(root):
-        yield folder
-        folder = folder.parent
-    yield root
-
-
-def _sync_path(path: Path) -> None:
-    try:
-        _fsync(path)
-    except OSError as exc:
-        raise LakeError(f"cannot flush {path} to disk: {exc}") from exc
-
-
-def remove_partition_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> int:
-    """Delete lake files (lake-relative paths) and their folders left empty; how many went."""
-    root = Path(lake_root).resolve()
-    removed = 0
-    for relative in files:
-        path = _inside(root, relative)
-        try:
-            path.unlink()
-            removed += 1
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise LakeError(f"cannot remove {path}: {exc}") from exc
-        _prune_empty_parents(path.parent, root)
-    return removed
-
-
-def sweep_temp_files(lake_root: Path, *, min_age_seconds: float = 0.0) -> tuple[Path, ...]:
-    """Remove temp files and folders that interrupted writes left; the paths removed.
-
-    Only entries of the lake's temp folder are touched. With writers running, pass a
-    ``min_age_seconds`` longer than any write takes.
-    """
-    cutoff = time.time() - min_age_seconds
-    removed = []
-    folder = Path(lake_root) / TEMP_DIR
-    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
-        try:
-            if path.lstat().st_mtime > cutoff:
-                continue
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except FileNotFoundError:
-            continue
-        removed.append(path)
-    if removed:
-        logger.info("removed %d temp entries under %s", len(removed), lake_root)
-    return tuple(removed)
 
 
 @dataclass(frozen=True)
@@ -348,26 +292,12 @@ def _temp_path(folder: Path, name: str) -> Path:
 def _commit(temp: Path, final: Path, *, durable: bool) -> int:
     """Rename ``temp`` over ``final`` (fsyncing file and folder if ``durable``); its size."""
     if durable:
-        _fsync(temp)
+        fsync_path(temp)
     size = temp.stat().st_size
     temp.replace(final)
     if durable:
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     return size
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - directories cannot be opened elsewhere
-        return
-    _fsync(folder)
 
 
 def _close(batches: Iterable[pa.RecordBatch]) -> None:
@@ -382,22 +312,6 @@ def _remove_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:  # pragma: no cover - left for sweep_temp_files
         logger.warning("cannot remove temp file %s: %s", path, exc)
-
-
-def _inside(root: Path, relative: PurePosixPath | str) -> Path:
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or path == root:
-        raise LakeError(f"{relative} is not a file inside the lake {root}")
-    return path
-
-
-def _prune_empty_parents(folder: Path, root: Path) -> None:
-    while folder != root and folder.is_relative_to(root):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 def _arrow_error() -> type[Exception]:

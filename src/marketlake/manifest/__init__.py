@@ -7,6 +7,7 @@ SQLite inside the lake by default, PostgreSQL for shared use and many workers; b
 from marketlake.manifest.abc import ManifestStore
 from marketlake.manifest.connect import open_manifest
 from marketlake.manifest.dsn import ManifestDsn, ManifestKind, parse_dsn
+from marketlake.manifest.loads import LakeCounts, LoadCounts, LoadState, WarehouseLoad
 from marketlake.manifest.models import (
     DatasetCounts,
     ManifestSummary,
@@ -34,4 +35,9 @@ __all__ = [  # noqa: RUF022 (grouped: opening a store, then value objects)
     "PartitionFiles",
     "PartitionRecord",
     "PartitionStatus",
+    # what each warehouse holds
+    "LakeCounts",
+    "LoadCounts",
+    "LoadState",
+    "WarehouseLoad",
 ]

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from marketlake.catalog import ArchiveKey, Market
+from marketlake.manifest.loads import LakeCounts, LoadCounts, WarehouseLoad
 from marketlake.manifest.models import ManifestSummary, PartitionFiles, PartitionRecord
 
 
@@ -72,6 +73,44 @@ class ManifestStore(Protocol):
         source: str | None = None,
     ) -> list[PartitionFiles]:
         """Done, not superseded partitions whose rows overlap ``[start, end)``."""
+        ...
+
+    def warehouse_loads(
+        self,
+        warehouse: str,
+        source: str,
+        market: Market,
+        dataset: str,
+        *,
+        interval: str | None = None,
+        symbols: Iterable[str] | None = None,
+    ) -> dict[ArchiveKey, WarehouseLoad]:
+        """What ``warehouse`` holds of ``source``/``market``/``dataset`` (per partition)."""
+        ...
+
+    def save_warehouse_loads(self, records: Sequence[WarehouseLoad]) -> None:
+        """Upsert load records in one transaction."""
+        ...
+
+    def forget_warehouse_loads(
+        self, warehouse: str, source: str, keys: Iterable[ArchiveKey]
+    ) -> None:
+        """Delete the load records of ``keys`` in one transaction."""
+        ...
+
+    def warehouse_counts(
+        self,
+        warehouse: str | None = None,
+        market: Market | None = None,
+        dataset: str | None = None,
+    ) -> tuple[LoadCounts, ...]:
+        """Per warehouse and dataset: partitions and rows loaded, current, stale, loading."""
+        ...
+
+    def lake_counts(
+        self, market: Market | None = None, dataset: str | None = None
+    ) -> tuple[LakeCounts, ...]:
+        """Per dataset and interval: the partitions and rows the lake serves."""
         ...
 
     def close(self) -> None:

@@ -19,8 +19,9 @@ from typing import Any, Self, TypeVar
 
 from marketlake.catalog import ArchiveKey, Market
 from marketlake.errors import ManifestError, ManifestNotInitializedError
-from marketlake.manifest import rows
+from marketlake.manifest import loads, rows
 from marketlake.manifest.abc import SqlBackend
+from marketlake.manifest.loads import LakeCounts, LoadCounts, WarehouseLoad
 from marketlake.manifest.models import (
     DatasetCounts,
     ManifestSummary,
@@ -170,6 +171,52 @@ class SqlManifest:
         sql = f"{_SELECT_FILES} AND {' AND '.join(where)} {_FILES_ORDER}"
         return self._decoded(self._query(sql, params), rows.partition_files_from_row)
 
+    def warehouse_loads(
+        self,
+        warehouse: str,
+        source: str,
+        market: Market,
+        dataset: str,
+        *,
+        interval: str | None = None,
+        symbols: Iterable[str] | None = None,
+    ) -> dict[ArchiveKey, WarehouseLoad]:
+        """What ``warehouse`` holds of ``source``/``market``/``dataset`` (per partition)."""
+        query = loads.select_loads(
+            warehouse, source, market, dataset, interval=interval, symbols=symbols
+        )
+        if query is None:
+            return {}
+        found = self._decoded(self._query(*query), loads.load_from_row)
+        return {load.key: load for load in found}
+
+    def save_warehouse_loads(self, records: Sequence[WarehouseLoad]) -> None:
+        """Upsert load records in one transaction."""
+        self._write_many(loads.UPSERT, [loads.load_params(r) for r in records])
+
+    def forget_warehouse_loads(
+        self, warehouse: str, source: str, keys: Iterable[ArchiveKey]
+    ) -> None:
+        """Delete the load records of ``keys`` in one transaction."""
+        self._write_many(loads.DELETE, [loads.key_params(warehouse, source, k) for k in keys])
+
+    def warehouse_counts(
+        self,
+        warehouse: str | None = None,
+        market: Market | None = None,
+        dataset: str | None = None,
+    ) -> tuple[LoadCounts, ...]:
+        """Per warehouse and dataset: partitions and rows loaded, current, stale, loading."""
+        found = self._query(*loads.count_loads(warehouse, market, dataset))
+        return tuple(self._decoded(found, loads.load_counts_from_row))
+
+    def lake_counts(
+        self, market: Market | None = None, dataset: str | None = None
+    ) -> tuple[LakeCounts, ...]:
+        """Per dataset and interval: the partitions and rows the lake serves."""
+        found = self._query(*loads.count_lake(market, dataset))
+        return tuple(self._decoded(found, loads.lake_counts_from_row))
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -190,6 +237,14 @@ class SqlManifest:
         with self._lock:
             self._require_schema()
             return self._db.fetch_all(self._sql(sql), params)
+
+    def _write_many(self, sql: str, params: Sequence[Sequence[object]]) -> None:
+        if not params:
+            return
+        with self._lock:
+            self._require_schema()
+            with self._db.transaction():
+                self._db.execute_many(self._sql(sql), params)
 
     def _records(self, sql: str, params: Sequence[object]) -> list[PartitionRecord]:
         return self._decoded(self._query(sql, params), rows.record_from_row)

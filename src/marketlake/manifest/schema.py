@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 VERSION_TABLE = "manifest_schema"
 PARTITIONS_TABLE = "partitions"
+WAREHOUSE_LOADS_TABLE = "warehouse_loads"
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,38 @@ CREATE INDEX partitions_done_by_time ON {PARTITIONS_TABLE}
 _CREATE_FAILURES_INDEX = f"""
 CREATE INDEX partitions_by_status_time ON {PARTITIONS_TABLE} (status, updated_at)"""
 
+_CREATE_WAREHOUSE_LOADS = f"""
+CREATE TABLE {WAREHOUSE_LOADS_TABLE} (
+    warehouse TEXT NOT NULL,
+    source TEXT NOT NULL,
+    market TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    interval TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    period TEXT NOT NULL,
+    date TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('loading', 'loaded')),
+    table_name TEXT NOT NULL,
+    row_count BIGINT NOT NULL,
+    min_time BIGINT,
+    max_time BIGINT,
+    sha256 TEXT,
+    etag TEXT,
+    files TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (warehouse, source, market, dataset, interval, symbol, period, date)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "partitions table, read index of done files, failure index",
         (_CREATE_PARTITIONS, _CREATE_FILES_INDEX, _CREATE_FAILURES_INDEX),
+    ),
+    Migration(
+        2,
+        "warehouse loads: which archive file version each warehouse holds per partition",
+        (_CREATE_WAREHOUSE_LOADS,),
     ),
 )
 

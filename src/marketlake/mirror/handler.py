@@ -7,6 +7,8 @@ Routes (GET and HEAD; keys and query values percent-encoded, UTF-8)::
     /data/...zip[.CHECKSUM]               an object
     /data.binance.vision/data/...         the same object, bucket-named path form
     /_stats                               JSON counters: requests and injected faults
+    /api/v3/exchangeInfo, /fapi/v1/..., /dapi/v1/..., /eapi/v1/exchangeInfo
+                                          exchange info (see :mod:`.exchange_info`)
 
 Objects answer with ``Content-Length``, quoted ``ETag``, RFC 7231 ``Last-Modified``,
 ``Content-Type`` and ``Accept-Ranges: bytes``; ``Range: bytes=a-b | a- | -n`` gives 206 with
@@ -32,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from marketlake.errors import MirrorError
 from marketlake.mirror.content import ArchiveContent, ObjectInfo
+from marketlake.mirror.exchange_info import REST_PATHS, StandInExchangeInfo
 from marketlake.mirror.faults import Fault, FaultInjector, FaultKind, bad_checksum, corrupt_zip
 from marketlake.mirror.listing import BUCKET, ListRequest, list_page, render_listing
 from marketlake.mirror.responses import UNSATISFIABLE, error_body, object_headers, parse_range
@@ -52,6 +55,7 @@ class ServeContext:
 
     content: ArchiveContent
     faults: FaultInjector
+    exchange_info: StandInExchangeInfo | None = None
 
 
 class MirrorHttpServer(ThreadingHTTPServer):
@@ -151,6 +155,8 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
                 self._listing(url.query, with_body=with_body)
             elif path == STATS_PATH:
                 self._stats(with_body=with_body)
+            elif path in REST_PATHS:
+                self._rest(path, url.query, with_body=with_body)
             else:
                 key = path[len(_BUCKET_PREFIX) :] if path.startswith(_BUCKET_PREFIX) else path[1:]
                 self._object(key, with_body=with_body)
@@ -173,6 +179,21 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         body = render_listing(request, list_page(self.server.context.content, request))
         headers = {"Content-Type": "application/xml"}
         self._send(200, headers, memoryview(body), with_body=with_body, fault=fault)
+
+    def _rest(self, path: str, query: str, *, with_body: bool) -> None:
+        """Exchange info (faults as for listings: HTTP-level ones, when ``listing=1``)."""
+        source = self.server.context.exchange_info
+        if source is None:
+            body = json.dumps({"code": -1, "msg": "no exchange info: not a generated stand-in"})
+            self._send(404, {"Content-Type": "application/json"}, memoryview(body.encode()),
+                       with_body=with_body)  # fmt: skip
+            return
+        fault = self.server.context.faults.draw(path, listing=True) if with_body else None
+        if self._answered_by_status_fault(fault, path):
+            return
+        answer = source.answer(path, query)
+        headers = {"Content-Type": "application/json;charset=UTF-8", **answer.headers}
+        self._send(answer.status, headers, memoryview(answer.body), with_body=with_body)
 
     def _stats(self, *, with_body: bool) -> None:
         stats = self.server.context.faults.stats()

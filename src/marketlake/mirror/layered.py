@@ -20,6 +20,11 @@ class LayeredContent:
         self._overlay = overlay
         self._base = base
 
+    @property
+    def base(self) -> ArchiveContent:
+        """The lower layer (usually the generated universe)."""
+        return self._base
+
     def children(self, folder: str) -> Sequence[str]:
         """The sorted union of both layers' children of ``folder``."""
         top = self._overlay.children(folder)

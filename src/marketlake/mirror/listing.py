@@ -12,6 +12,8 @@ of the page it returns.
 
 from __future__ import annotations
 
+import functools
+import re
 from base64 import b64decode, urlsafe_b64encode
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ BUCKET = "data.binance.vision"
 MAX_KEYS = 1000
 FOLDER_DELIMITER = "/"
 _QUOTE_ENTITY = {'"': "&quot;"}
+_NEEDS_ESCAPE = re.compile('[&<>"]')
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ def _contents_element(info: ObjectInfo, key: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # listed files share few distinct times: format each once
 def iso_timestamp(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, as S3 listings show ``LastModified``."""
     utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -277,7 +281,9 @@ def iso_timestamp(moment: datetime) -> str:
 
 
 def _element(tag: str, text: str) -> str:
-    return f"<{tag}>{escape(text, _QUOTE_ENTITY)}</{tag}>"
+    if _NEEDS_ESCAPE.search(text):
+        text = escape(text, _QUOTE_ENTITY)
+    return f"<{tag}>{text}</{tag}>"
 
 
 def _url_encode(text: str) -> str:

@@ -22,6 +22,7 @@ from types import TracebackType
 
 from marketlake.errors import MirrorError
 from marketlake.mirror.content import ArchiveContent
+from marketlake.mirror.exchange_info import exchange_info_of
 from marketlake.mirror.faults import FaultInjector, FaultSpec, FaultStats
 from marketlake.mirror.handler import MirrorHttpServer, ServeContext
 from marketlake.mirror.layered import LayeredContent
@@ -51,7 +52,11 @@ class MirrorServer:
         port: int = 0,
     ) -> None:
         spec = FaultSpec.parse(faults) if isinstance(faults, str) else faults
-        self._context = ServeContext(content=content, faults=FaultInjector(spec, seed))
+        self._context = ServeContext(
+            content=content,
+            faults=FaultInjector(spec, seed),
+            exchange_info=exchange_info_of(content),
+        )
         try:
             self._httpd = MirrorHttpServer((host, port), self._context)
         except OSError as exc:

@@ -5,15 +5,21 @@
         for partition in await listing.list_partitions(market, period, "klines", "BTCUSDT", "1m"):
             verified = await client.fetch_verified(partition.key)
 
+A large file can instead be streamed, as it arrives, into a :class:`BodySink` per attempt
+(``client.stream_verified(key, open_sink)``): the sink is told at the end whether the bytes
+it got are complete and match the CHECKSUM.
+
 Failures arrive as :mod:`marketlake.errors` (``SourceError`` / ``IntegrityError`` subclasses),
-never as aiohttp exceptions.
+never as transport or socket exceptions.
 """
 
 from marketlake.source._models import (
+    BodySink,
     FolderListing,
     RemoteFile,
     RemotePartition,
     SourceStats,
+    StreamedFile,
     VerifiedFile,
 )
 from marketlake.source.config import SourceConfig
@@ -24,11 +30,13 @@ from marketlake.source.sync import fetch_verified_sync
 __all__ = [
     "ArchiveClient",
     "ArchiveListing",
+    "BodySink",
     "FolderListing",
     "RemoteFile",
     "RemotePartition",
     "SourceConfig",
     "SourceStats",
+    "StreamedFile",
     "VerifiedFile",
     "fetch_verified_sync",
 ]

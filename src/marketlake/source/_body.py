@@ -3,18 +3,19 @@
 The session asks for ``Accept-Encoding: identity`` and does not decompress, so the bytes read
 are the bytes on the wire. A server that compresses anyway (gzip or deflate) is decoded here.
 A small body is read in one call and hashed once; a large one is read in chunks of up to
-1 MiB and hashed chunk by chunk, so hashing overlaps with the download.
+1 MiB and hashed chunk by chunk, so hashing overlaps with the download. :func:`body_chunks`
+hands out those chunks as they arrive, for a caller that streams them on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import aiohttp
-
 from marketlake.errors import SourceError, TransientSourceError
+from marketlake.source._transport import Response
 
 CHUNK_SIZE = 1 << 20
 _WHOLE_READ_LIMIT = CHUNK_SIZE
@@ -31,7 +32,7 @@ class Body:
     sha256: str | None
 
 
-async def read_body(response: aiohttp.ClientResponse, url: str, *, digest: bool) -> Body:
+async def read_body(response: Response, url: str, *, digest: bool) -> Body:
     """The whole body; a body shorter than its Content-Length is a transient error."""
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     expected = response.content_length
@@ -42,27 +43,36 @@ async def read_body(response: aiohttp.ClientResponse, url: str, *, digest: bool)
     return await _read_chunks(response, url, encoding, digest=digest)
 
 
-async def _read_chunks(
-    response: aiohttp.ClientResponse, url: str, encoding: str, *, digest: bool
-) -> Body:
-    decode = _decoder(encoding, url)
+async def _read_chunks(response: Response, url: str, encoding: str, *, digest: bool) -> Body:
     hasher = hashlib.sha256() if digest else None
     parts: list[bytes] = []
-    received = 0
-    async for raw in response.content.iter_chunked(CHUNK_SIZE):
-        received += len(raw)
-        chunk = decode.feed(raw) if decode is not None else raw
+    async for chunk in _decoded_chunks(response, url, encoding):
         parts.append(chunk)
         if hasher is not None:
             hasher.update(chunk)  # releases the GIL for large chunks
+    return Body(b"".join(parts), hasher.hexdigest() if hasher is not None else None)
+
+
+def body_chunks(response: Response, url: str) -> AsyncIterator[bytes]:
+    """The decoded body in chunks as they arrive; the length is checked after the last one."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    return _decoded_chunks(response, url, encoding)
+
+
+async def _decoded_chunks(response: Response, url: str, encoding: str) -> AsyncIterator[bytes]:
+    decode = _decoder(encoding, url)
+    received = 0
+    async for raw in response.iter_chunked(CHUNK_SIZE):
+        received += len(raw)
+        chunk = decode.feed(raw) if decode is not None else raw
+        if chunk:
+            yield chunk
     if response.content_length is not None:
         _check_length(received, response.content_length, url)
     if decode is not None:
         tail = decode.finish()
-        parts.append(tail)
-        if hasher is not None:
-            hasher.update(tail)
-    return Body(b"".join(parts), hasher.hexdigest() if hasher is not None else None)
+        if tail:
+            yield tail
 
 
 def _check_length(received: int, expected: int, url: str) -> None:

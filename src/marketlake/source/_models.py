@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from marketlake.catalog import ArchiveKey
 
@@ -56,6 +57,32 @@ class VerifiedFile:
     size: int
     etag: str
     last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """A zip that streamed into a :class:`BodySink` and whose sha256 equals its CHECKSUM."""
+
+    key: ArchiveKey
+    sha256: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+
+
+class BodySink(Protocol):
+    """Takes one download attempt's body as it arrives (see ``ArchiveClient.stream_verified``).
+
+    ``close(verified=True)`` comes only after the whole body arrived and its sha256 matched
+    the CHECKSUM; an attempt that failed, will be retried, or did not match is closed with
+    ``verified=False``, and its bytes must not be used.
+    """
+
+    def write(self, chunk: bytes) -> None:
+        """The next bytes of the body."""
+
+    def close(self, *, verified: bool) -> None:
+        """The body ended: verified and complete, or not to be used."""
 
 
 @dataclass(frozen=True)

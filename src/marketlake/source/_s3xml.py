@@ -7,6 +7,7 @@ The root's own ``Prefix`` is an echo of the request, not a folder: folders are t
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,7 +64,7 @@ def parse_listing_page(body: bytes, *, url: str | None = None) -> ListingPage:
 
 
 def _remote_file(element: ET.Element, url: str | None) -> RemoteFile:
-    fields = {_local(sub.tag): _text(sub) for sub in element}
+    fields = {_local(sub.tag): sub.text or "" for sub in element}
     try:
         return RemoteFile(
             key=fields["Key"],
@@ -75,6 +76,7 @@ def _remote_file(element: ET.Element, url: str | None) -> RemoteFile:
         raise SourceError(f"listing entry cannot be read ({exc!r}): {fields}", url=url) from exc
 
 
+@functools.lru_cache(maxsize=4096)  # a listing's files share few distinct times
 def _utc(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
@@ -82,6 +84,7 @@ def _utc(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=64)  # a handful of distinct tags, each seen thousands of times
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 

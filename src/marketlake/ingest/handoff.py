@@ -1,0 +1,218 @@
+"""Zip bytes handed from a download in the parent to the worker decoding them, as they arrive.
+
+The parent listens on a Unix socket (:class:`HandoffServer`); each large download attempt
+opens a :class:`ZipStream` (the source layer's body sink) under a random token and submits a
+stream job naming it. The worker connects, sends the token, and reads frames
+(:class:`ZipReceiver`)::
+
+    data:  8-byte big-endian length n > 0, then n bytes of the zip
+    end:   8 zero bytes, then one byte: 1 = the download is complete and its sha256 equals
+           the CHECKSUM, 0 = it is not (an attempt that will be retried, or a mismatch)
+
+A connection that ends before the end frame counts as 0. The worker decodes while data
+arrives but renames its file into place only after reading 1. Bytes that arrive before the
+worker connects wait in the parent (the run's byte budget bounds them); once the worker has
+gone (it failed, or finished), what the parent still has for it is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import shutil
+import socket
+import struct
+import tempfile
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from marketlake.errors import UnverifiedStreamError
+
+logger = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct(">Q")
+_VERIFIED, _UNVERIFIED = b"\x01", b"\x00"
+_TOKEN_BYTES = 16
+_RECEIVE_BUFFER = 1 << 20
+_SEND_BUFFER_HIGH = 8 << 20
+"""Bytes the socket transport may hold before the sender waits: large, so that a zip moves in
+a few hundred socket writes rather than a pause and resume per frame."""
+
+
+class ZipStream:
+    """One download attempt's bytes on their way to the worker that decodes them.
+
+    Frames wait in a queue (no copies) and a sender task moves them to the socket as fast as
+    the worker reads, so the transport's own buffer stays small.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.claimed = False
+        self._queue: deque[bytes] = deque()
+        self._more = asyncio.Event()
+        self._ended = False
+        self._sender: asyncio.Task[None] | None = None
+
+    def write(self, chunk: bytes) -> None:
+        """Forward the next bytes of the zip (queued until the worker takes them)."""
+        if chunk and not self._ended:
+            self._queue.extend((_LENGTH.pack(len(chunk)), chunk))
+            self._more.set()
+
+    def close(self, *, verified: bool) -> None:
+        """End the stream: the worker may keep its file only when ``verified``."""
+        if not self._ended:
+            self._queue.extend((_LENGTH.pack(0), _VERIFIED if verified else _UNVERIFIED))
+            self._ended = True
+            self._more.set()
+
+    def attach(self, writer: asyncio.StreamWriter) -> None:
+        """The worker connected: send what is queued, and the rest as it comes."""
+        self.claimed = True
+        self._sender = asyncio.ensure_future(self._send(writer))
+
+    def drop(self) -> None:
+        """The worker is gone or the run is over: send nothing more."""
+        self._queue.clear()
+        self._ended = True
+        self._more.set()
+        if self._sender is not None:
+            self._sender.cancel()
+
+    async def _send(self, writer: asyncio.StreamWriter) -> None:
+        writer.transport.set_write_buffer_limits(high=_SEND_BUFFER_HIGH)
+        try:
+            while self._queue or not self._ended:
+                if not self._queue:
+                    self._more.clear()
+                    await self._more.wait()
+                    continue
+                writer.write(self._queue.popleft())
+                await writer.drain()
+        except ConnectionError:  # the worker stopped reading (it failed, or finished early)
+            logger.debug("hand-off stream %s closed by its worker", self.token[:8])
+            self._queue.clear()
+        finally:
+            writer.close()
+
+
+class HandoffServer:
+    """The Unix socket decode workers connect to for the zips streamed to them (``async with``)."""
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._streams: dict[str, ZipStream] = {}
+
+    @property
+    def address(self) -> str:
+        """The socket's path."""
+        if self._folder is None:
+            raise RuntimeError("HandoffServer is not started: use `async with`")
+        return str(self._folder / "handoff.sock")
+
+    async def __aenter__(self) -> Self:
+        self._folder = Path(tempfile.mkdtemp(prefix="marketlake-"))
+        self._server = await asyncio.start_unix_server(self._on_connect, self.address)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for stream in self._streams.values():  # workers still reading see the stream end
+            stream.drop()
+        self._streams.clear()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def open(self) -> ZipStream:
+        """A new stream, waiting for the worker that will present its token."""
+        stream = ZipStream(secrets.token_hex(_TOKEN_BYTES))
+        self._streams[stream.token] = stream
+        return stream
+
+    def forget(self, stream: ZipStream) -> None:
+        """The stream's job is over: drop what the worker did not take."""
+        if self._streams.pop(stream.token, None) is not None:
+            stream.drop()
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            writer.close()
+            return
+        stream = self._streams.get(line.strip().decode("ascii", errors="replace"))
+        if stream is None or stream.claimed:
+            logger.debug("hand-off connection with an unknown or claimed token; closed")
+            writer.close()
+            return
+        stream.attach(writer)
+
+
+class ZipReceiver:
+    """The worker's end: the zip's bytes as they arrive, then the parent's verdict."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+        self._file = io.BufferedReader(socket.SocketIO(sock, "rb"), _RECEIVE_BUFFER)
+        self._verified: bool | None = None
+
+    @classmethod
+    def connect(cls, address: str, token: str) -> ZipReceiver:
+        """Connect to the parent's hand-off socket and claim the stream ``token``."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(address)
+            sock.sendall(token.encode("ascii") + b"\n")
+        except OSError as exc:
+            sock.close()
+            raise UnverifiedStreamError(f"cannot reach the download to decode: {exc}") from exc
+        return cls(sock)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+        self._socket.close()
+
+    def chunks(self) -> Iterator[bytes]:
+        """The zip's bytes, frame by frame, until the end frame (which sets the verdict)."""
+        while self._verified is None:
+            (length,) = _LENGTH.unpack(self._read(_LENGTH.size))
+            if length == 0:
+                self._verified = self._read(1) == _VERIFIED
+                return
+            yield self._read(length)
+
+    def require_verified(self) -> None:
+        """Read to the end of the stream; raise unless the parent verified the download."""
+        for _ in self.chunks():
+            pass
+        if not self._verified:
+            raise UnverifiedStreamError(
+                "the download was not verified (retried, or its sha256 did not match): "
+                "nothing written"
+            )
+
+    def _read(self, size: int) -> bytes:
+        try:
+            data = self._file.read(size)
+        except OSError as exc:
+            raise UnverifiedStreamError(f"the download stream broke: {exc}") from exc
+        if len(data) < size:
+            raise UnverifiedStreamError("the download stream ended before its end frame")
+        return data

@@ -1,0 +1,81 @@
+"""The decode pool: long-lived worker processes, started warm and without stalling the run.
+
+Importing pyarrow costs more than decoding a small file, so workers are started once per run
+and kept. They are forked by multiprocessing's fork server, which :func:`start_forkserver`
+starts early (the CLI calls it before its own imports) with the decoder's modules preloaded:
+pyarrow is imported once, in the server, while the parent plans, and each worker forks from
+it ready to decode. :class:`DecodePool` creates its processes on a thread, so the event loop
+goes on listing and downloading meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from types import TracebackType
+from typing import Self, TypeVar
+
+from marketlake.ingest.worker import PRELOAD_MODULES, ready, warm_up
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_CONTEXT = "forkserver"
+
+
+def start_forkserver() -> None:
+    """Start the fork server now, preloading the decoder, unless it already runs.
+
+    Returns at once: the server imports pyarrow in its own process while this one goes on.
+    """
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context(_CONTEXT).set_forkserver_preload(["__main__", *PRELOAD_MODULES])
+    forkserver.ensure_running()
+
+
+def _start_executor(workers: int) -> Executor:
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(_CONTEXT), initializer=warm_up
+    )
+    for _ in range(workers):
+        executor.submit(ready)  # creates the processes now, not on the first real job
+    return executor
+
+
+class DecodePool:
+    """A pool of decode processes, started once and reused for every partition of a run.
+
+    Use as ``async with``: the processes start on a thread; :meth:`run` waits for them.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._starting: asyncio.Future[Executor] | None = None
+
+    async def __aenter__(self) -> Self:
+        start_forkserver()
+        self._starting = asyncio.ensure_future(asyncio.to_thread(_start_executor, self.workers))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._starting is None:
+            return
+        executor = await asyncio.shield(self._starting)
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """``function(*args)`` in a worker process."""
+        if self._starting is None:
+            raise RuntimeError("DecodePool is not started: use `async with`")
+        executor = await asyncio.shield(self._starting)
+        return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
