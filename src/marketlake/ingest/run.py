@@ -86,6 +86,7 @@ class _RunContext:
     budget: ByteBudget
     observer: RunObserver
     tally: RunTally
+    downloads: asyncio.Semaphore
     stop_reason: str | None = None
 
 
@@ -135,12 +136,19 @@ def _problem_record(
 
 
 async def _fetch(ctx: _RunContext, planned: PlannedPartition) -> _Fetched:
-    """Download, verify and decode one partition: streamed when large, else whole."""
+    """Download, verify and decode one partition: streamed when large, else whole.
+
+    Only ``concurrency`` partitions download at once, each its CHECKSUM then its zip, so the
+    first zips reach the workers at once instead of after every CHECKSUM of the run.
+    """
     key = planned.key
     if planned.remote.zip.size >= ctx.tuning.stream_min_bytes:
-        streamed, stream = await ctx.client.stream_verified(key, ctx.dispatcher.stream_opener(key))
+        async with ctx.downloads:
+            opener = ctx.dispatcher.stream_opener(key)
+            streamed, stream = await ctx.client.stream_verified(key, opener)
         return _Fetched(streamed.sha256, await stream.outcome())
-    verified = await ctx.client.fetch_verified(key)
+    async with ctx.downloads:
+        verified = await ctx.client.fetch_verified(key)
     return _Fetched(verified.sha256, await ctx.dispatcher.decode(verified))
 
 
@@ -236,7 +244,10 @@ async def _execute(
     async with DecodePool(workers) as pool, HandoffServer() as handoff:
         dispatcher = Dispatcher(pool, handoff, settings.lake, limits)
         budget = ByteBudget(tuning.byte_budget)
-        ctx = _RunContext(settings, tuning, client, dispatcher, recorder, budget, observer, tally)
+        downloads = asyncio.Semaphore(settings.concurrency)
+        ctx = _RunContext(
+            settings, tuning, client, dispatcher, recorder, budget, observer, tally, downloads
+        )
         try:
             await asyncio.gather(*(_process(ctx, p) for p in plan.partitions))
         finally:
