@@ -25,7 +25,7 @@ from _measure import (
     write_results,
 )
 from _reference import run_reference
-from _standin import IngestReport, IngestScope, ingest_argv, read_report
+from _standin import IngestReport, IngestScope, StandIn, ingest_argv, read_report
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,25 @@ def measure_reference(stage: str, zips: Sequence[tuple[Path, str]], repeat: int)
     )
     progress(result)
     return result
+
+
+def measure_repeats(
+    mirror: StandIn,
+    cases: Sequence[IngestCase],
+    work: Path,
+    repeats: int,
+    zips: Sequence[tuple[Path, str]] = (),
+) -> list[Measurement]:
+    """``repeats`` times: each case ingested into a fresh lake, then, given ``zips``, the
+    decode-only and pandas references over them."""
+    results: list[Measurement] = []
+    for repeat in range(1, repeats + 1):
+        for case in cases:
+            with fresh_lake(work) as lake:
+                results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
+        if zips:
+            results += [measure_reference(s, zips, repeat) for s in ("marketlake", "pandas")]
+    return results
 
 
 def progress(m: Measurement) -> None:

@@ -33,8 +33,7 @@ from _runs import (
     Target,
     finish,
     fresh_lake,
-    measure_ingest,
-    measure_reference,
+    measure_repeats,
     summarize,
     summary_table,
 )
@@ -101,14 +100,7 @@ def run_single(args: argparse.Namespace, key: ArchiveKey, work: Path) -> list[Me
             IngestCase(f"ingest --workers {w}", scope, w, 1, csv_bytes, BIG_TRADES_ROWS)
             for w in args.workers
         ]
-        results: list[Measurement] = []
-        for repeat in range(1, args.repeats + 1):
-            for case in cases:
-                with fresh_lake(work) as lake:
-                    results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
-            for stage in ("marketlake", "pandas"):
-                results.append(measure_reference(stage, [(zip_path, key.zip_key)], repeat))
-    return results
+        return measure_repeats(mirror, cases, work, args.repeats, [(zip_path, key.zip_key)])
 
 
 def run_copies(args: argparse.Namespace, key: ArchiveKey, work: Path) -> list[Measurement]:
@@ -124,14 +116,9 @@ def run_copies(args: argparse.Namespace, key: ArchiveKey, work: Path) -> list[Me
         )
         for w in args.copies_workers
     ]
-    results: list[Measurement] = []
     with stand_in("--overlay", str(root), "--overlay-only") as mirror:
         fetch_all(mirror.url, keys)
-        for repeat in range(1, args.repeats + 1):
-            for case in cases:
-                with fresh_lake(work) as lake:
-                    results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
-    return results
+        return measure_repeats(mirror, cases, work, args.repeats)
 
 
 def targets(summaries: dict[str, Summary]) -> dict[str, Target]:

@@ -28,8 +28,7 @@ from _runs import (
     Target,
     finish,
     fresh_lake,
-    measure_ingest,
-    measure_reference,
+    measure_repeats,
     summarize,
     summary_table,
 )
@@ -64,16 +63,9 @@ def run_all(args: argparse.Namespace, spec: DailyKlines, work: Path) -> list[Mea
         IngestCase(f"ingest --workers {w}", scope, w, spec.files, csv_bytes) for w in args.workers
     ]
     zips = [(root / key.zip_key, key.zip_key) for key in spec.archive_keys()]
-    results: list[Measurement] = []
     with stand_in("--overlay", str(root), "--overlay-only") as mirror:
         warm(mirror.url, scope, work)
-        for repeat in range(1, args.repeats + 1):
-            for case in cases:
-                with fresh_lake(work) as lake:
-                    results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
-            for stage in ("marketlake", "pandas"):
-                results.append(measure_reference(stage, zips, repeat))
-    return results
+        return measure_repeats(mirror, cases, work, args.repeats, zips)
 
 
 def targets(summaries: dict[str, Summary]) -> dict[str, Target]:

@@ -25,6 +25,8 @@ from marketlake.settings import Settings
 MONTH = {"v": 1, "kind": "market", "market": "um", "interval": 1}
 MONTH_RANGE = {"begin": "2024-01-01", "end": "2024-02-01"}
 MONTH_ROWS = 2 * 31 * 1440
+SYMBOL_MONTH_ROWS = 31 * 1440
+BTC_MONTH = {"v": 1, "kind": "symbol", "market": "um", "interval": 1, "symbols": ["BTCUSDT"]}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +84,9 @@ def test_the_server_survives_a_client_killed_mid_stream(
 
 
 def test_a_client_that_stops_reading_early_does_not_disturb_others(
-    small_pieces: RunningServer,
+    small_pieces: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="marketlake.serve.server")
     with FlightClient("127.0.0.1", small_pieces.port) as quitter:
         stream = quitter.stream({**MONTH, **MONTH_RANGE})
         assert next(stream).num_rows > 0
@@ -91,6 +94,11 @@ def test_a_client_that_stops_reading_early_does_not_disturb_others(
             day = other.get_symbol("um", "BTCUSDT", 1, 0, "2024-01-05", "2024-01-06")
         stream.close()
     assert day.height == 1440
+    # The server ends the stream on its own threads, after the client is gone: wait for it
+    # here, or its line lands in the next test's log (it did, failing that test's checks).
+    ended = _wait_for(lambda: [s for s in _request_lines(caplog) if s.startswith("do_get market")])
+    assert len(ended) == 1
+    assert ended[0].endswith((" cancelled", " ok"))  # ok: all was sent before the client quit
 
 
 def test_a_lake_failing_mid_stream_fails_that_stream_only(
@@ -101,22 +109,53 @@ def test_a_lake_failing_mid_stream_fails_that_stream_only(
     shutil.copytree(lake_settings.lake, copy)
     config = ServeConfig(replace(lake_settings, lake=copy), port=0, read_rows=1440)
     with start_server(config) as running, FlightClient("127.0.0.1", running.port) as client:
-        stream = client.stream({**MONTH, **MONTH_RANGE})
-        assert next(stream).num_rows > 0
-        for path in copy.rglob("symbol=ETHUSDT/**/*.parquet"):  # gone under the server
+        eth = client.get_symbol("um", "ETHUSDT", 1, 0, "2024-01-01", "2024-02-01")
+        assert eth.height == SYMBOL_MONTH_ROWS  # ETHUSDT's files are now in the server's cache
+        # Gone before the stream starts: a server reads ahead as far as gRPC's flow control
+        # lets it (on a loaded machine, the whole month), so files removed after the first
+        # batch may never be read again. The stream reads BTCUSDT's month first, so it starts
+        # and sends all of it, then fails where ETHUSDT's rows begin.
+        for path in copy.rglob("symbol=ETHUSDT/**/*.parquet"):
             path.unlink()
-        with pytest.raises(MarketlakeError):
-            for _ in stream:
-                pass
-        logged = _wait_for(lambda: _request_lines(caplog))
-        assert logged[0].startswith("do_get market um klines * 1m rows=")
-        assert logged[0].endswith(" failed")
+        with FlightClient("127.0.0.1", running.port) as other:
+            healthy = other.stream({**BTC_MONTH, **MONTH_RANGE})  # open across the failure
+            healthy_rows = next(healthy).num_rows
+            stream = client.stream({**MONTH, **MONTH_RANGE})
+            first = next(stream)
+            assert first.column("symbol")[0].as_py() == "BTCUSDT"
+            sent = first.num_rows
+            with pytest.raises(MarketlakeError, match=r"ETHUSDT-1m-2024-01\.parquet is gone"):
+                for batch in stream:
+                    sent += batch.num_rows
+            healthy_rows += sum(batch.num_rows for batch in healthy)
+        assert sent == SYMBOL_MONTH_ROWS  # every BTCUSDT row, then the error
+        assert healthy_rows == SYMBOL_MONTH_ROWS
+        failed = _wait_for(lambda: [s for s in _request_lines(caplog) if s.endswith(" failed")])
+        assert len(failed) == 1
+        assert failed[0].startswith(f"do_get market um klines * 1m rows={SYMBOL_MONTH_ROWS} ")
         assert client.get_symbol("um", "BTCUSDT", 60, 0, "2024-01-02", "2024-01-03").height == 24
+    ended = {  # what + outcome of each call (a stream another test cancelled may end late)
+        line.split(" rows=")[0]: line.rsplit(" ", 1)[1]
+        for line in _request_lines(caplog)
+        if not line.endswith(" cancelled")
+    }
+    assert ended == {
+        "do_get symbol um klines ETHUSDT 1m": "ok",
+        "do_get market um klines * 1m": "failed",
+        "do_get symbol um klines BTCUSDT 1m": "ok",  # the stream open across the failure
+        "do_get symbol um klines BTCUSDT 60m": "ok",
+    }
 
 
 def _request_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The server's one line per ``do_get``, in the order the calls ended.
+
+    ``getMessage()``, not ``record.message``: caplog lists a record from a server thread
+    before it formats it (which sets ``.message``).
+    """
     server = "marketlake.serve.server"
-    return [r.getMessage() for r in caplog.records if r.name == server and "do_get" in r.message]
+    messages = [r.getMessage() for r in list(caplog.records) if r.name == server]
+    return [message for message in messages if message.startswith("do_get ")]
 
 
 def _wait_for(found: Callable[[], list[str]], seconds: float = 10.0) -> list[str]:

@@ -19,9 +19,11 @@ from marketlake.manifest import (
     open_manifest,
 )
 from tests.manifest.records import SOURCE, done, kline_key
+from tests.warehouse.records import warehouse_load
 
 WAREHOUSE = "http://ch:8123/marketlake"
 OTHER = "chdb:///w?database=marketlake"
+UPDATED_AT = datetime(2024, 5, 1, 12, 0, 0, 123_456, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -37,20 +39,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ManifestSt
 def load_of(
     record: PartitionRecord, warehouse: str = WAREHOUSE, state: LoadState = LoadState.LOADED
 ) -> WarehouseLoad:
-    return WarehouseLoad(
-        warehouse=warehouse,
-        source=record.source,
-        key=record.key,
-        state=state,
-        table="spot_klines_1m",
-        rows=record.rows or 0,
-        min_time=record.min_time,
-        max_time=record.max_time,
-        sha256=record.sha256,
-        etag=record.etag,
-        files=record.files,
-        updated_at=datetime(2024, 5, 1, 12, 0, 0, 123_456, tzinfo=UTC),
-    )
+    return warehouse_load(record, warehouse, state, updated_at=UPDATED_AT)
 
 
 def test_loads_round_trip_upsert_and_forget(store: ManifestStore) -> None:
@@ -104,7 +93,7 @@ def test_counts_against_the_lake(store: ManifestStore) -> None:
     )
     assert (held.loaded, held.rows, held.current, held.current_rows) == (3, 3 * 1440, 1, 1440)
     assert (held.stale, held.loading) == (2, 1)
-    assert held.last_load == datetime(2024, 5, 1, 12, 0, 0, 123_456, tzinfo=UTC)
+    assert held.last_load == UPDATED_AT
     assert store.warehouse_counts(OTHER) == ()
     assert store.warehouse_counts(market=Market.UM) == ()
     assert store.lake_counts(dataset="trades") == ()

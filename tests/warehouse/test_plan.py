@@ -12,24 +12,13 @@ from marketlake.catalog import ArchiveKey
 from marketlake.manifest import LoadState, PartitionRecord, PartitionStatus, WarehouseLoad
 from marketlake.warehouse.plan import SyncScope, batches, months_between, plan_table
 from tests.manifest.records import done, kline_key
+from tests.warehouse.records import warehouse_load
 
 WAREHOUSE = "chdb:///w?database=marketlake"
 
 
 def loaded(record: PartitionRecord, state: LoadState = LoadState.LOADED) -> WarehouseLoad:
-    return WarehouseLoad(
-        warehouse=WAREHOUSE,
-        source=record.source,
-        key=record.key,
-        state=state,
-        table="spot_klines_1m",
-        rows=record.rows or 0,
-        min_time=record.min_time,
-        max_time=record.max_time,
-        sha256=record.sha256,
-        etag=record.etag,
-        files=record.files,
-    )
+    return warehouse_load(record, WAREHOUSE, state)
 
 
 def by_key(*records: PartitionRecord) -> dict[ArchiveKey, PartitionRecord]:

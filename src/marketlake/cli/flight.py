@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -133,54 +135,79 @@ def schema(
     typer.echo(str(_run(ctx, lambda client: client.get_schema(name))))
 
 
+@dataclass(frozen=True, kw_only=True)
+class _BarFlags:
+    """The flags the bar commands (``symbol``, ``market``) share, in their ``--help`` order."""
+
+    offset: OffsetOption = "0"
+    begin: BeginOption = None
+    end: EndOption = None
+    complete_only: CompleteOption = False
+    dataset: DatasetOption = "klines"
+    output: FormatOption = OutputFormat.TABLE
+    out: OutOption = None
+
+
+def _with_bar_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """``command(..., *, flags: _BarFlags)`` as a typer command with the bar flags as options.
+
+    Typer reads a command's options from its signature: the wrapper's signature is the
+    command's own parameters followed by the fields of :class:`_BarFlags`.
+    """
+    own = inspect.signature(command, eval_str=True)
+    names = [field.name for field in fields(_BarFlags)]
+
+    @functools.wraps(command)
+    def run(**given: Any) -> None:
+        flags = _BarFlags(**{name: given.pop(name) for name in names})
+        command(**given, flags=flags)
+
+    shared = inspect.signature(_BarFlags, eval_str=True).parameters.values()
+    parameters = [p for p in own.parameters.values() if p.name != "flags"]
+    run.__signature__ = own.replace(parameters=[*parameters, *shared])  # type: ignore[attr-defined]
+    return run
+
+
 @app.command()
+@_with_bar_flags
 def symbol(
     ctx: typer.Context,
     market: Annotated[str, typer.Argument(help="spot, um, cm.")],
     symbols: Annotated[str, typer.Argument(help="One symbol or several: BTCUSDT,ETHUSDT.")],
     interval: Annotated[str, typer.Argument(help="Minutes (1..60) or e.g. 4h, 1d.")],
-    offset: OffsetOption = "0",
-    begin: BeginOption = None,
-    end: EndOption = None,
-    complete_only: CompleteOption = False,
-    dataset: DatasetOption = "klines",
-    output: FormatOption = OutputFormat.TABLE,
-    out: OutOption = None,
+    *,
+    flags: _BarFlags,
 ) -> None:
     """Bars of one or more symbols."""
     names = [s.strip() for s in symbols.split(",") if s.strip()]
     frame = _run(
         ctx,
         lambda client: client.get_symbol(
-            market, names, _number(interval), _number(offset), begin, end,
-            dataset=dataset, complete_only=complete_only,
+            market, names, _number(interval), _number(flags.offset), flags.begin, flags.end,
+            dataset=flags.dataset, complete_only=flags.complete_only,
         ),
     )  # fmt: skip
-    _emit(frame, output, out)
+    _emit(frame, flags.output, flags.out)
 
 
 @app.command()
+@_with_bar_flags
 def market(
     ctx: typer.Context,
     market: Annotated[str, typer.Argument(help="spot, um, cm.")],
     interval: Annotated[str, typer.Argument(help="Minutes (1..60) or e.g. 4h, 1d.")],
-    offset: OffsetOption = "0",
-    begin: BeginOption = None,
-    end: EndOption = None,
-    complete_only: CompleteOption = False,
-    dataset: DatasetOption = "klines",
-    output: FormatOption = OutputFormat.TABLE,
-    out: OutOption = None,
+    *,
+    flags: _BarFlags,
 ) -> None:
     """Bars of every symbol of a market."""
     frame = _run(
         ctx,
         lambda client: client.get_market(
-            market, _number(interval), _number(offset), begin, end,
-            dataset=dataset, complete_only=complete_only,
+            market, _number(interval), _number(flags.offset), flags.begin, flags.end,
+            dataset=flags.dataset, complete_only=flags.complete_only,
         ),
     )  # fmt: skip
-    _emit(frame, output, out)
+    _emit(frame, flags.output, flags.out)
 
 
 @app.command()

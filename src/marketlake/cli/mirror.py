@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import date
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from marketlake.cli.serve import wait_for_stop_signal
 from marketlake.errors import MarketlakeError
 
 if TYPE_CHECKING:  # the stand-in is imported by its commands only: other commands start faster
@@ -58,7 +56,7 @@ def serve(
         _fail(exc)
     with server:
         typer.echo(server.base_url)
-        _wait_for_stop_signal()
+        wait_for_stop_signal()
 
 
 @app.command("ls")
@@ -112,21 +110,6 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a YYYY-MM-DD date", param_hint="--now") from None
-
-
-def _wait_for_stop_signal() -> None:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _fail(exc: MarketlakeError) -> NoReturn:

@@ -81,12 +81,13 @@ def serve(
         fail(exc)
     try:
         typer.echo(server.uri)
-        _wait_for_stop_signal()
+        wait_for_stop_signal()
     finally:
         server.close()
 
 
-def _wait_for_stop_signal() -> None:
+def wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM (the signal handlers before are restored after)."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

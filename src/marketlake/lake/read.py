@@ -25,9 +25,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
+from marketlake._closing import Closing
 from marketlake.catalog import get_dataset
 from marketlake.errors import LakeError
 from marketlake.lake.cache import DecodedFileCache
@@ -55,7 +55,7 @@ def schema_of(request: ReadRequest) -> pa.Schema:
     return output_schema(request)
 
 
-class LakeReader:
+class LakeReader(Closing):
     """The read path over one lake: a manifest-backed file index and row sources.
 
     ``sources`` are consulted after the lake, in order (e.g. a recent-rows store).
@@ -109,17 +109,6 @@ class LakeReader:
         """Close the manifest connection if this reader opened it."""
         if self._owns_manifest:
             self.manifest.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def with_sources(self, *sources: RowSource) -> LakeReader:
         """The same lake with more row sources after it (sharing the manifest connection)."""

@@ -17,12 +17,13 @@ LazyFrame with ``lazy=True``. See ``docs/read.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Self, overload
+from typing import TYPE_CHECKING, Literal, overload
 
+from marketlake._closing import Closing
 from marketlake.errors import ReadRequestError
 from marketlake.lake.methods import DatasetMethods, MarketLike, Symbols, TimeLike
 from marketlake.lake.read import LakeReader
@@ -42,7 +43,26 @@ IntervalLike = str | int | timedelta
 KLINE_DATASETS = ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines")
 
 
-class Lake(DatasetMethods):
+@dataclass(frozen=True, slots=True)
+class DatasetKlines:
+    """:meth:`Lake.klines` of one kline dataset: ``lake.mark_price_klines(...)`` is
+    ``lake.klines(..., kind="markPriceKlines")``, with the same parameters but ``kind``."""
+
+    lake: Lake
+    kind: str
+
+    # fmt: off
+    @overload
+    def __call__(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
+    @overload
+    def __call__(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
+    def __call__(self, symbols: Symbols = None, *, market: MarketLike = "um", interval: IntervalLike = "1m", start: TimeLike = None, end: TimeLike = None, offset: IntervalLike | None = None, complete_only: bool = False, exact: bool = True, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:  # noqa: E501
+        frame = self.lake.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind=self.kind, lazy=True)  # noqa: E501
+        return frame if lazy else frame.collect()
+    # fmt: on
+
+
+class Lake(DatasetMethods, Closing):
     """The lake at ``root`` (its manifest: ``<root>/_manifest.sqlite``, or the ``manifest`` DSN).
 
     The manifest connection stays open until :meth:`close` (or the end of a ``with`` block).
@@ -91,17 +111,6 @@ class Lake(DatasetMethods):
             self._warehouse.close()
             self._warehouse = None
         self.reader.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Lake({str(self.root)!r}, manifest={self.manifest.location!r})"
@@ -164,34 +173,22 @@ class Lake(DatasetMethods):
         )
         return self._answer(request, lazy)
 
-    # fmt: off
-    @overload
-    def mark_price_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
-    @overload
-    def mark_price_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
-    def mark_price_klines(self, symbols: Symbols = None, *, market: MarketLike = "um", interval: IntervalLike = "1m", start: TimeLike = None, end: TimeLike = None, offset: IntervalLike | None = None, complete_only: bool = False, exact: bool = True, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:  # noqa: E501
+    @property
+    def mark_price_klines(self) -> DatasetKlines:
         """Mark price bars (markPriceKlines; volumes carry no information)."""
-        frame = self.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind="markPriceKlines", lazy=True)  # noqa: E501
-        return frame if lazy else frame.collect()
+        return DatasetKlines(self, "markPriceKlines")
 
-    @overload
-    def index_price_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
-    @overload
-    def index_price_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
-    def index_price_klines(self, symbols: Symbols = None, *, market: MarketLike = "um", interval: IntervalLike = "1m", start: TimeLike = None, end: TimeLike = None, offset: IntervalLike | None = None, complete_only: bool = False, exact: bool = True, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:  # noqa: E501
+    @property
+    def index_price_klines(self) -> DatasetKlines:
         """Index price bars (indexPriceKlines; COIN-M folders use the bare pair, e.g. BTCUSD)."""
-        frame = self.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind="indexPriceKlines", lazy=True)  # noqa: E501
-        return frame if lazy else frame.collect()
+        return DatasetKlines(self, "indexPriceKlines")
 
-    @overload
-    def premium_index_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
-    @overload
-    def premium_index_klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
-    def premium_index_klines(self, symbols: Symbols = None, *, market: MarketLike = "um", interval: IntervalLike = "1m", start: TimeLike = None, end: TimeLike = None, offset: IntervalLike | None = None, complete_only: bool = False, exact: bool = True, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:  # noqa: E501
+    @property
+    def premium_index_klines(self) -> DatasetKlines:
         """Premium index bars (premiumIndexKlines)."""
-        frame = self.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind="premiumIndexKlines", lazy=True)  # noqa: E501
-        return frame if lazy else frame.collect()
+        return DatasetKlines(self, "premiumIndexKlines")
 
+    # fmt: off
     @overload
     def bars(self, symbols: Symbols = ..., *, market: MarketLike = ..., source: str = ..., interval: IntervalLike | None = ..., volume: Decimal | str | int | None = ..., ticks: int | None = ..., offset: IntervalLike | None = ..., start: TimeLike = ..., end: TimeLike = ..., exact: bool = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
     @overload

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from marketlake.catalog import Kind, Market, get_dataset
+from marketlake.errors import LakeError
 from marketlake.lake.cache import DecodedFileCache
 from marketlake.lake.files import FileIndex, LakeFile
 from marketlake.lake.interval import from_micros
@@ -227,7 +228,12 @@ def cached_files(cache: DecodedFileCache, files: Sequence[LakeFile], part: Slice
 
 
 def _decode(file: LakeFile, whole: Slice) -> pl.DataFrame:
-    return scan_files([file], whole).collect()
+    try:
+        return scan_files([file], whole).collect()
+    except FileNotFoundError as exc:
+        raise LakeError(
+            f"a lake file is gone (re-written or removed during the read): {exc}"
+        ) from exc
 
 
 def _projection(part: Slice) -> list[str]:

@@ -14,9 +14,9 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from marketlake._closing import Closing
 from marketlake.catalog import ArchiveKey, Market
 from marketlake.errors import ManifestError, ManifestNotInitializedError
 from marketlake.manifest import loads, rows
@@ -51,7 +51,7 @@ _SELECT_FILES = (
 )
 
 
-class SqlManifest:
+class SqlManifest(Closing):
     """A :class:`~marketlake.manifest.abc.ManifestStore` over one SQL backend (thread-safe)."""
 
     def __init__(self, backend: SqlBackend, *, migrations: tuple[Migration, ...] = MIGRATIONS):
@@ -221,17 +221,6 @@ class SqlManifest:
         """Close the connection."""
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         with self._lock:

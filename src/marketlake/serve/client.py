@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import polars as pl
 import pyarrow as pa
 from pyarrow import flight
 
+from marketlake._closing import Closing
 from marketlake.serve.actions import Pong, Readiness
 from marketlake.serve.auth import bearer_header
 from marketlake.serve.config import DEFAULT_HOST, DEFAULT_PORT
@@ -58,7 +58,7 @@ class ActionInfo:
     description: str
 
 
-class FlightClient:
+class FlightClient(Closing):
     """A connection to a ``marketlake serve`` Arrow Flight server.
 
     ``token`` is sent as ``authorization: Bearer <token>``. With ``tls=True`` the server's
@@ -85,17 +85,6 @@ class FlightClient:
 
     def __repr__(self) -> str:
         return f"FlightClient({self.location!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the connection."""
@@ -154,26 +143,12 @@ class FlightClient:
         arrow: Literal[True],
     ) -> pa.Table: ...  # fmt: skip
     def get_market(
-        self,
-        market: str,
-        interval: IntervalArg,
-        offset: IntervalArg = 0,
-        begin: TimeArg = None,
-        end: TimeArg = None,
-        *,
-        dataset: str = "klines",
-        complete_only: bool = False,
+        self, market: str, interval: IntervalArg, offset: IntervalArg = 0, begin: TimeArg = None,
+        end: TimeArg = None, *, dataset: str = "klines", complete_only: bool = False,
         arrow: bool = False,
-    ) -> pl.DataFrame | pa.Table:
+    ) -> pl.DataFrame | pa.Table:  # fmt: skip
         """Bars of every symbol of ``market`` (``interval``: minutes 1..60 or e.g. ``"4h"``)."""
-        ticket = _bars_ticket(
-            "market",
-            market,
-            dataset=dataset,
-            interval=interval,
-            offset=offset,
-            complete=complete_only,
-        )
+        ticket = _bars_ticket("market", market, None, interval, offset, dataset, complete_only)
         return self._read({**ticket, **_range(begin, end)}, arrow=arrow)
 
     @overload
@@ -189,29 +164,13 @@ class FlightClient:
         dataset: str = ..., complete_only: bool = ..., arrow: Literal[True],
     ) -> pa.Table: ...  # fmt: skip
     def get_symbol(  # noqa: PLR0917 (the positional order is the documented API)
-        self,
-        market: str,
-        symbol: str | Sequence[str],
-        interval: IntervalArg,
-        offset: IntervalArg = 0,
-        begin: TimeArg = None,
-        end: TimeArg = None,
-        *,
-        dataset: str = "klines",
-        complete_only: bool = False,
-        arrow: bool = False,
-    ) -> pl.DataFrame | pa.Table:
+        self, market: str, symbol: str | Sequence[str], interval: IntervalArg,
+        offset: IntervalArg = 0, begin: TimeArg = None, end: TimeArg = None, *,
+        dataset: str = "klines", complete_only: bool = False, arrow: bool = False,
+    ) -> pl.DataFrame | pa.Table:  # fmt: skip
         """Bars of one symbol (or several) of ``market``."""
-        ticket = _bars_ticket(
-            "symbol",
-            market,
-            dataset=dataset,
-            interval=interval,
-            offset=offset,
-            complete=complete_only,
-        )
-        symbols = [symbol] if isinstance(symbol, str) else list(symbol)
-        return self._read({**ticket, "symbols": symbols, **_range(begin, end)}, arrow=arrow)
+        ticket = _bars_ticket("symbol", market, symbol, interval, offset, dataset, complete_only)
+        return self._read({**ticket, **_range(begin, end)}, arrow=arrow)
 
     @overload
     def get_exginfo(self, market: str, *, arrow: Literal[False] = ...) -> pl.DataFrame: ...
@@ -295,24 +254,27 @@ class FlightClient:
             raise from_flight_error(exc, where=where) from None
 
 
-def _bars_ticket(
+def _bars_ticket(  # noqa: PLR0917 (private: both bar methods pass the same values)
     kind: str,
     market: str,
-    *,
-    dataset: str,
+    symbol: str | Sequence[str] | None,
     interval: IntervalArg,
     offset: IntervalArg,
-    complete: bool,
+    dataset: str,
+    complete_only: bool,
 ) -> dict[str, object]:
-    return {
+    ticket: dict[str, object] = {
         "v": TICKET_VERSION,
         "kind": kind,
         "market": market,
         "dataset": dataset,
         "interval": interval,
         "offset": offset,
-        "complete_only": complete,
+        "complete_only": complete_only,
     }
+    if symbol is not None:
+        ticket["symbols"] = [symbol] if isinstance(symbol, str) else list(symbol)
+    return ticket
 
 
 def _range(begin: TimeArg, end: TimeArg) -> dict[str, object]:

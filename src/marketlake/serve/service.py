@@ -10,9 +10,8 @@
 from __future__ import annotations
 
 import logging
-from types import TracebackType
-from typing import Self
 
+from marketlake._closing import Closing
 from marketlake.errors import ConfigError
 from marketlake.serve.config import ServeConfig
 from marketlake.serve.server import LakeFlightServer
@@ -21,7 +20,7 @@ from marketlake.serve.source import LakeSource
 logger = logging.getLogger(__name__)
 
 
-class RunningServer:
+class RunningServer(Closing):
     """A Flight server that is accepting calls, and the lake it reads."""
 
     def __init__(self, config: ServeConfig, server: LakeFlightServer, source: LakeSource) -> None:
@@ -47,17 +46,6 @@ class RunningServer:
         finally:
             self.source.close()
         logger.info("stopped serving %s", self.uri)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def start_server(config: ServeConfig) -> RunningServer:

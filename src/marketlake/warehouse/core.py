@@ -19,9 +19,9 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
+from marketlake._closing import Closing
 from marketlake.errors import WarehouseError, WarehouseQueryError
 from marketlake.manifest import ManifestStore
 from marketlake.settings import ARCHIVE_ID
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:")
 
 
-class Warehouse:
+class Warehouse(Closing):
     """A ClickHouse warehouse (embedded chDB or a server) holding the lake's tables."""
 
     def __init__(self, engine: Engine) -> None:
@@ -102,17 +102,6 @@ class Warehouse:
     def close(self) -> None:
         """Close the connection (for chDB: free the process's one engine)."""
         self._engine.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _use_database(self) -> None:
         if not self._ready:
