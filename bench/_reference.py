@@ -1,24 +1,33 @@
-"""The references ingest is compared with, run over zips on disk in a fresh process each time.
+"""The references ingest is compared with, run over zips on disk, each as a command of its own.
 
 * ``marketlake``: the decode-only limit, ``decode_to_lake`` (inflate + parse + Parquet with
   the lake's exact types) of each zip into one scratch lake: no HTTP, no manifest, one process;
 * ``pandas``: ``bench_decode.bench_pandas``, ``pandas.read_csv(chunksize=200_000)`` ->
   Parquet, the common design.
 
-Imports are done and the scratch lake created before the clock starts; the time covers
-reading each zip from disk and the stage itself. (``bench_decode.bench_decode`` makes a new
-lake per call, which costs more than a small file's decode, so it is not used here.)
+Each run is a fresh ``python bench/_reference.py STAGE ITEMS`` process and gives two times:
+
+* ``seconds``, the work itself: reading each zip from disk and the stage, timed inside the
+  process once its imports are done and its scratch lake exists (no interpreter start, no
+  imports);
+* ``process_seconds``, the whole command as a user runs it: from starting the interpreter to
+  its exit, with the imports the stage needs (pyarrow and marketlake; pandas too for pandas),
+  the same span as an ingest's wall time, which is a whole ``marketlake ingest`` command.
+
+(``bench_decode.bench_decode`` makes a new lake per call, which costs more than a small file's
+decode, so it is not used here.)
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +42,8 @@ Stage = Callable[[bytes, "ArchiveKey"], tuple[int, int]]
 
 @dataclass(frozen=True)
 class StageRun:
-    """One reference run over some zips: CSV bytes and rows handled, time, CPU, peak RSS."""
+    """One reference run over some zips: CSV bytes and rows handled, time (of the work, and of
+    the whole command), CPU of the work, peak RSS."""
 
     stage: str
     files: int
@@ -42,19 +52,31 @@ class StageRun:
     seconds: float
     cpu_seconds: float
     peak_rss: int
+    process_seconds: float = 0.0
 
 
 def run_reference(stage: str, zips: Sequence[tuple[Path, str]]) -> StageRun:
-    """Run ``stage`` over ``(zip path, archive key)`` pairs in a fresh process."""
+    """Run ``stage`` over ``(zip path, archive key)`` pairs as a command of its own."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; known: {STAGES}")
-    items = [(str(path), key) for path, key in zips]
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_run, stage, items).result()
+    items = json.dumps([(str(path), key) for path, key in zips])
+    start = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, str(Path(__file__)), stage, items],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    process_seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        raise SystemExit(f"reference {stage} failed ({run.returncode}):\n{run.stderr}")
+    fields = json.loads(run.stdout.splitlines()[-1])
+    return StageRun(**{**fields, "process_seconds": process_seconds})
 
 
 def _run(stage: str, items: list[tuple[str, str]]) -> StageRun:
-    import pandas  # noqa: F401  (imported before the clock starts)
+    if stage == "pandas":
+        import pandas  # noqa: F401  (imported before the clock starts)
     import pyarrow.parquet  # noqa: F401
 
     from marketlake.catalog import ArchiveKey
@@ -88,3 +110,9 @@ def _stage_function(stage: str, scratch: Path) -> Stage:
         return result.csv_bytes, result.rows
 
     return decode_only if stage == "marketlake" else pandas
+
+
+if __name__ == "__main__":
+    stage_name, items_json = sys.argv[1], sys.argv[2]
+    pairs = [(path, key) for path, key in json.loads(items_json)]
+    print(json.dumps(asdict(_run(stage_name, pairs))))

@@ -40,10 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from marketlake.catalog import ArchiveKey, get_dataset
-from marketlake.ingest.decode import decode_csv
-from marketlake.ingest.files import sync_files
 from marketlake.ingest.unzip import iter_zip_member, read_zip_member
-from marketlake.ingest.write import decode_to_lake
 
 if TYPE_CHECKING:
     import polars as pl
@@ -90,12 +87,16 @@ def bench_inflate(data: bytes, key: ArchiveKey) -> BenchResult:
 def bench_parse(data: bytes, key: ArchiveKey) -> BenchResult:
     """Inflate and parse to typed Arrow batches, nothing written."""
     start = time.perf_counter()
+    from marketlake.ingest.decode import decode_csv  # here: the pandas process needs none of it
+
     rows = sum(batch.num_rows for batch in decode_csv(iter_zip_member(data), key))
     return _result("parse", read_zip_member(data).uncompressed_size, rows, start)
 
 
 def bench_decode(data: bytes, key: ArchiveKey, work_dir: Path | None = None) -> BenchResult:
     """The whole decode stage, ``decode_to_lake``, into a scratch lake."""
+    from marketlake.ingest.write import decode_to_lake
+
     with tempfile.TemporaryDirectory(dir=work_dir) as lake:
         start = time.perf_counter()
         written = decode_to_lake(data, key, Path(lake))
@@ -191,6 +192,9 @@ def _interleaved_order(rows: int, block: int = 50_000) -> list[int]:
 
 def bench_small_files(data: bytes, key: ArchiveKey, count: int) -> list[str]:
     """Per-file wall and CPU times of ``decode_to_lake`` on ``count`` daily keys, both modes."""
+    from marketlake.ingest.files import sync_files
+    from marketlake.ingest.write import decode_to_lake
+
     keys = _daily_keys(key, count + SMALL_WARM_UP)
     lines = []
     with tempfile.TemporaryDirectory() as scratch:
