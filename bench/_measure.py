@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,6 +155,48 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+_PROBE_ADDS = 2_000_000
+_PROBE_BYTES = 32 * 10**6
+
+
+def _python_loop() -> float:
+    """Millions of additions a pure-Python loop does (one core's interpreter speed)."""
+    total = 0
+    for value in range(_PROBE_ADDS):
+        total += value
+    return _PROBE_ADDS / 1e6
+
+
+def _sha256() -> float:
+    """MB hashed by sha256 (one core's native speed, as ingest verifies every zip)."""
+    import hashlib
+
+    hashlib.sha256(bytes(_PROBE_BYTES)).digest()
+    return _PROBE_BYTES / 1e6
+
+
+def _best_rate(probe: Callable[[], float], runs: int = 3) -> float:
+    """Work per second of ``probe``'s fastest run (the least disturbed by other load)."""
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work = probe()
+        rates.append(work / (time.perf_counter() - start))
+    return round(max(rates), 1)
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("pyarrow", "polars", "duckdb", "pandas"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
 @dataclass(frozen=True)
 class Machine:
     """Where a benchmark ran."""
@@ -166,12 +208,18 @@ class Machine:
     platform: str
     source_revision: str
     load_average_1m: float = field(default_factory=lambda: os.getloadavg()[0])
+    python_loop_mops: float = field(default_factory=lambda: _best_rate(_python_loop))
+    sha256_mb_s: float = field(default_factory=lambda: _best_rate(_sha256))
+    libraries: dict[str, str] = field(default_factory=_library_versions)
 
     def line(self) -> str:
         """A one-line description for the top of a benchmark's output."""
+        versions = ", ".join(f"{name} {version}" for name, version in self.libraries.items())
         return (
             f"{self.cpus} CPUs ({self.cpu_model}), {self.ram_gib} GiB RAM, "
-            f"load {self.load_average_1m:.2f}, marketlake {self.source_revision}"
+            f"load {self.load_average_1m:.2f}, marketlake {self.source_revision}\n"
+            f"one core: Python loop {self.python_loop_mops:.0f} M adds/s, sha256"
+            f" {self.sha256_mb_s:.0f} MB/s (to compare machines); {versions}"
         )
 
 

@@ -5,7 +5,7 @@
 * ``pandas``: ``bench_decode.bench_pandas``, ``pandas.read_csv(chunksize=200_000)`` ->
   Parquet, the common design.
 
-Each run is a fresh ``python bench/_reference.py STAGE ITEMS`` process and gives two times:
+Each run is a fresh ``python bench/_reference.py STAGE < ITEMS.json`` process and gives two times:
 
 * ``seconds``, the work itself: reading each zip from disk and the stage, timed inside the
   process once its imports are done and its scratch lake exists (no interpreter start, no
@@ -62,7 +62,8 @@ def run_reference(stage: str, zips: Sequence[tuple[Path, str]]) -> StageRun:
     items = json.dumps([(str(path), key) for path, key in zips])
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, str(Path(__file__)), stage, items],
+        [sys.executable, str(Path(__file__)), stage],
+        input=items,
         capture_output=True,
         text=True,
         check=False,
@@ -113,6 +114,6 @@ def _stage_function(stage: str, scratch: Path) -> Stage:
 
 
 if __name__ == "__main__":
-    stage_name, items_json = sys.argv[1], sys.argv[2]
-    pairs = [(path, key) for path, key in json.loads(items_json)]
+    stage_name = sys.argv[1]
+    pairs = [(path, key) for path, key in json.loads(sys.stdin.read())]
     print(json.dumps(asdict(_run(stage_name, pairs))))

@@ -130,7 +130,8 @@ def targets(summaries: dict[str, Summary]) -> dict[str, Target]:
     Each ratio is given twice, always like for like: whole commands (an ingest command against
     a decode-only or pandas command, each from interpreter start to exit), and the work alone
     (the ingest report's ``seconds`` against the references' time once their imports are
-    done). Best runs (the least disturbed by other load) and CPU time are given for context.
+    done). Best runs (the least disturbed by other load) are given for context; CPU seconds are in
+    the table.
     """
     found: dict[str, Target] = {}
     one, decode, pandas = (
@@ -152,10 +153,6 @@ def targets(summaries: dict[str, Summary]) -> dict[str, Target]:
                 target,
                 higher_is_better=True,
             )
-    if one and decode:
-        found["(cpu time) decode-only cpu s / ingest w1 cpu s"] = Target(
-            decode.cpu_seconds / one.cpu_seconds, TARGET_VS_DECODE, higher_is_better=True
-        )
     for name, summary in summaries.items():
         if name.startswith("ingest") and name.endswith("--workers 4"):
             found[f"peak RSS MiB, {name}"] = Target(
