@@ -8,6 +8,7 @@ gives for objects uploaded in one part; ``LastModified`` is the file's mtime to 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -32,6 +33,7 @@ class OverlayContent:
         if not root.is_dir():
             raise MirrorError(f"overlay {root} is not a directory: pass a folder laid out by key")
         self._root = root
+        self._root_text = str(root)
         logger.debug("overlay serves %s", root)
         self._etags: dict[tuple[str, int, int], str] = {}
         self._lock = threading.Lock()
@@ -61,14 +63,14 @@ class OverlayContent:
         if path is None:
             return None
         try:
-            status = path.stat()
+            status = os.stat(path)  # noqa: PTH116  (hot: 1,000 per page; see _path_of)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             raise MirrorError(f"cannot stat overlay file {path}: {exc}", key=key) from exc
         if not S_ISREG(status.st_mode):
             return None
-        modified = datetime.fromtimestamp(int(status.st_mtime), UTC)
+        modified = _utc_second(int(status.st_mtime))
         etag = self._etag(key, path, status.st_mtime_ns, status.st_size)
         return ObjectInfo(key=key, size=status.st_size, etag=etag, last_modified=modified)
 
@@ -78,26 +80,29 @@ class OverlayContent:
         if path is None:
             return None
         try:
-            return path.read_bytes()
+            return Path(path).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:
             raise MirrorError(f"cannot read overlay file {path}: {exc}", key=key) from exc
 
-    def _path_of(self, key: str, *, folder: bool) -> Path | None:
-        """The path of ``key`` inside the root, or None for a key that cannot be a file here."""
+    def _path_of(self, key: str, *, folder: bool) -> str | None:
+        """The path of ``key`` inside the root, or None for a key that cannot be a file here.
+
+        A plain string: listing a page stats 1,000 keys, and pathlib's joins cost more than
+        the ``stat`` calls themselves.
+        """
         if folder:
             if key == "":
-                return self._root
+                return self._root_text
             if not key.endswith("/"):
                 return None
             key = key[:-1]
-        parts = key.split("/")
-        if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        if not _is_servable(key):
             return None
-        return self._root.joinpath(*parts)
+        return f"{self._root_text}/{key}"
 
-    def _etag(self, key: str, path: Path, mtime_ns: int, size: int) -> str:
+    def _etag(self, key: str, path: str, mtime_ns: int, size: int) -> str:
         cache_key = (key, mtime_ns, size)
         with self._lock:
             cached = self._etags.get(cache_key)
@@ -119,9 +124,22 @@ def _child_name(folder: str, entry: os.DirEntry[str]) -> str | None:
     return None
 
 
-def _md5_of(path: Path) -> str:
+def _is_servable(key: str) -> bool:
+    """No empty part (``//``, a leading or trailing ``/``) and no part starting with ``.``
+    (hidden names, ``.`` and ``..``): the key names a path inside the root."""
+    if not key or key[0] in "./" or key.endswith("/"):
+        return False
+    return "//" not in key and "/." not in key
+
+
+@functools.lru_cache(maxsize=4096)  # listed files share few distinct times
+def _utc_second(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _md5_of(path: str) -> str:
     digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
+    with Path(path).open("rb") as handle:
         while block := handle.read(_MD5_BLOCK):
             digest.update(block)
     return digest.hexdigest()
