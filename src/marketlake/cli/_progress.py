@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
+
+from marketlake._closing import Closing
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 _MB = 1024 * 1024
 
 
-class IngestProgress:
+class IngestProgress(Closing):
     """Shows partitions finished, rows written and download speed while a run executes.
 
     Disabled (output not a terminal), it draws nothing and does not even import the bar.
@@ -34,12 +35,8 @@ class IngestProgress:
             self._progress.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop drawing the bar (the end of the ``with`` block)."""
         if self._progress is not None:
             self._progress.stop()
 
