@@ -92,6 +92,30 @@ def test_klines_as_stored_return_the_csv_values_across_files(lake: Lake) -> None
     assert frame["symbol"].to_list() == sorted(frame["symbol"].to_list())
 
 
+@pytest.mark.parametrize("max_scans", [8, 1], ids=["runs", "one-filtered-scan"])
+def test_bounds_inside_files_cut_them_and_whole_files_are_read_whole(
+    lake: Lake, max_scans: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per symbol the first and last day's files are cut, the two between are wholly inside
+    (read without a filter): six runs of files, or one filtered scan past ``MAX_SCANS``."""
+    import marketlake.lake.sources
+
+    monkeypatch.setattr(marketlake.lake.sources, "MAX_SCANS", max_scans)
+    start = datetime(2024, 1, 30, 12, 0, 30, tzinfo=UTC)  # inside a bar: it starts after
+    end = datetime(2024, 2, 2, 6, 0, tzinfo=UTC)
+    frame = lake.klines(["BTCUSDT", "ETHUSDT"], interval="1m", start=start, end=end)
+    days = [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2)]
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        truth = [
+            row
+            for day in days
+            for row in partition_truth(daily_key("um", "klines", symbol, day, "1m"))
+            if start <= row[0] < end  # type: ignore[operator]
+        ]
+        assert len(truth) == 2 * 1440 + 719 + 360
+        assert _rows(frame.filter(pl.col("symbol") == symbol), "klines", "um") == truth
+
+
 @pytest.mark.parametrize(
     "method", ["mark_price_klines", "index_price_klines", "premium_index_klines"]
 )
