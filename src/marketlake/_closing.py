@@ -1,4 +1,5 @@
-"""``Closing``: the ``with`` block of every object that holds a connection or a file.
+"""``Closing`` and ``AsyncClosing``: the ``with`` / ``async with`` block of every object that
+holds a connection, a file, a server or processes.
 
 class Warehouse(Closing):
     def close(self) -> None: ...
@@ -33,3 +34,27 @@ class Closing(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class AsyncClosing(ABC):
+    """A resource usable in an ``async with`` block: ``__aexit__`` awaits :meth:`aclose`.
+
+    Subclasses that acquire something on entry override ``__aenter__`` and return ``self``.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release what the object holds."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -28,9 +28,9 @@ import tempfile
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
+from marketlake._closing import AsyncClosing
 from marketlake.errors import UnverifiedStreamError
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class ZipStream:
             writer.close()
 
 
-class HandoffServer:
+class HandoffServer(AsyncClosing):
     """The Unix socket decode workers connect to for the zips streamed to them (``async with``)."""
 
     def __init__(self) -> None:
@@ -122,12 +122,8 @@ class HandoffServer:
         self._server = await asyncio.start_unix_server(self._on_connect, self.address)
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """End every stream still open, stop listening, remove the socket's folder."""
         for stream in self._streams.values():  # workers still reading see the stream end
             stream.drop()
         self._streams.clear()

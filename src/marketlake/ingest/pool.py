@@ -15,9 +15,9 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from types import TracebackType
 from typing import Self, TypeVar
 
+from marketlake._closing import AsyncClosing
 from marketlake.ingest.worker import PRELOAD_MODULES, ready, warm_up
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def _start_executor(workers: int) -> Executor:
     return executor
 
 
-class DecodePool:
+class DecodePool(AsyncClosing):
     """A pool of decode processes, started once and reused for every partition of a run.
 
     Use as ``async with``: the processes start on a thread; :meth:`run` waits for them.
@@ -62,12 +62,8 @@ class DecodePool:
         self._starting = asyncio.ensure_future(asyncio.to_thread(_start_executor, self.workers))
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Shut the worker processes down (once they have started), dropping queued jobs."""
         if self._starting is None:
             return
         executor = await asyncio.shield(self._starting)

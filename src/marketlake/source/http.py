@@ -28,10 +28,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import Generic, Self, TypeVar
 from urllib.parse import quote
 
+from marketlake._closing import AsyncClosing
 from marketlake.catalog import ArchiveKey
 from marketlake.errors import (
     BannedError,
@@ -116,7 +116,7 @@ def _into_sink(open_sink: Callable[[str], S], expected: str) -> BodyReader[_Stre
     return read
 
 
-class ArchiveClient:
+class ArchiveClient(AsyncClosing):
     """Async client for archive files (and listing pages): use as ``async with``."""
 
     def __init__(self, config: SourceConfig | None = None, *, seed: int | None = None) -> None:
@@ -132,12 +132,8 @@ class ArchiveClient:
         self._http = _open_transport(self.config)
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
         if self._http is not None:
             await self._http.close()
             self._http = None
