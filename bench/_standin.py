@@ -44,27 +44,34 @@ class StandIn:
 def stand_in(*options: str) -> Iterator[StandIn]:
     """Serve the stand-in (``mirror serve`` with ``options``) in its own process."""
     argv = [sys.executable, "-m", "marketlake", "mirror", "serve", "--port", "0", *options]
-    with tempfile.TemporaryDirectory(prefix="bench-standin-") as scratch:
+    with running_server(argv, name="the stand-in") as (url, pid):
+        yield StandIn(url, pid)
+
+
+@contextmanager
+def running_server(argv: list[str], *, name: str = "the server") -> Iterator[tuple[str, int]]:
+    """Run a server command in its own process; yield the URL it prints first and its pid;
+    stop it afterwards (SIGTERM, then SIGKILL after ``STOP_TIMEOUT``)."""
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as scratch:
         out, err = Path(scratch) / "stdout", Path(scratch) / "stderr"
         with out.open("w") as out_file, err.open("w") as err_file:
             process = subprocess.Popen(argv, stdout=out_file, stderr=err_file)
         try:
-            url = _first_line(process, out, err)
-            yield StandIn(url, process.pid)
+            yield _first_line(process, out, err, name), process.pid
         finally:
             _stop(process)
 
 
-def _first_line(process: subprocess.Popen[bytes], out: Path, err: Path) -> str:
+def _first_line(process: subprocess.Popen[bytes], out: Path, err: Path, name: str) -> str:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         text = out.read_text()
         if "\n" in text:
             return text.splitlines()[0].strip()
         if process.poll() is not None:
-            raise SystemExit(f"the stand-in exited ({process.returncode}): {err.read_text()}")
+            raise SystemExit(f"{name} exited ({process.returncode}): {err.read_text()}")
         time.sleep(0.05)
-    raise SystemExit(f"the stand-in printed no URL within {STARTUP_TIMEOUT:.0f} s")
+    raise SystemExit(f"{name} printed no URL within {STARTUP_TIMEOUT:.0f} s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

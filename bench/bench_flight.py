@@ -25,9 +25,7 @@ import argparse
 import json
 import random
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +41,7 @@ from pyarrow import flight
 
 from _flight_lake import SYMBOLS, YEAR, build_lake
 from _measure import CACHE_DIR, machine, median, table, write_results
+from _standin import running_server
 
 if TYPE_CHECKING:
     from marketlake.lake.read import LakeReader
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 WARM_CACHE_MB = 2048
 """The warm server's decoded-file cache (``marketlake serve``'s default)."""
 REFERENCE_FILE = CACHE_DIR / f"flight-reference-{len(SYMBOLS)}x{YEAR}.arrow"
-STARTUP_TIMEOUT = 60.0
 CLIENTS = 8
 WHOLE_TICKET = {
     "v": 1,
@@ -94,31 +92,8 @@ class Served:
 @contextmanager
 def server_process(argv: list[str]) -> Iterator[Served]:
     """Run a server command; yield its URI (the first line it prints) and pid; SIGTERM it."""
-    with tempfile.TemporaryDirectory(prefix="bench-flight-") as scratch:
-        out, err = Path(scratch) / "out", Path(scratch) / "err"
-        with out.open("w") as out_file, err.open("w") as err_file:
-            process = subprocess.Popen(argv, stdout=out_file, stderr=err_file)
-        try:
-            yield Served(_first_line(process, out, err), process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _first_line(process: subprocess.Popen[bytes], out: Path, err: Path) -> str:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        text = out.read_text()
-        if "\n" in text:
-            return text.splitlines()[0].strip()
-        if process.poll() is not None:
-            raise SystemExit(f"server exited ({process.returncode}): {err.read_text()}")
-        time.sleep(0.05)
-    raise SystemExit("the server printed no URI in time")
+    with running_server(argv, name="the Flight server") as (uri, pid):
+        yield Served(uri, pid)
 
 
 def lake_server(lake: Path, cache_mb: int = 0) -> list[str]:

@@ -11,8 +11,9 @@ import pytest
 
 from marketlake import Lake
 from marketlake.catalog import Market
+from marketlake.catalog.names import snake_case
 from marketlake.errors import QueryError
-from marketlake.lake.sql import all_views, snake_case, view_name
+from marketlake.lake.sql import all_views, view_name
 from tests.lake.read_support import read_test_lake
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from marketlake.catalog import DATASETS, Market, get_dataset
+from marketlake.catalog.names import relation_name
 from marketlake.errors import QueryError
 from marketlake.lake.files import FileIndex
 from marketlake.lake.schema import SYMBOL
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+view_name = relation_name
+"""The view name of a stored dataset (and interval): the catalog's one SQL spelling."""
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,6 @@ class View:
     market: Market
     dataset: str
     interval: str | None
-
-
-def snake_case(dataset: str) -> str:
-    """``aggTrades`` -> ``agg_trades``, ``BVOLIndex`` -> ``bvol_index``."""
-    return _CAMEL.sub("_", dataset.replace("BVOL", "Bvol").replace("EOH", "Eoh")).lower()
-
-
-def view_name(market: Market, dataset: str, interval: str | None = None) -> str:
-    """The view name of a stored dataset (and interval)."""
-    base = f"{market.value}_{snake_case(dataset)}"
-    return f"{base}_{interval}" if interval is not None else base
 
 
 def all_views() -> dict[str, View]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from marketlake.catalog import Column, Kind, Market, get_dataset
 from marketlake.catalog.arrow import TIME_UNIT, TIME_ZONE
+from marketlake.catalog.names import relation_name
 
 SYMBOL = "symbol"
 ARCHIVE_FILE = "archive_file"
@@ -37,8 +38,11 @@ _TYPES = {
     Kind.BOOL: "Bool",
     Kind.TEXT: "String",
 }
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+table_name = relation_name
+"""The warehouse table of a dataset: the catalog's one SQL spelling (``um_klines_1m``)."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,6 @@ class TableSpec:
             f"CREATE TABLE IF NOT EXISTS {qualified(database, self.name)} (\n    {columns}\n)"
             f" ENGINE = {ENGINE} PARTITION BY {self.partition_by} ORDER BY ({order})"
         )
-
-
-def table_name(market: Market, dataset: str, interval: str | None = None) -> str:
-    """The warehouse table of a dataset: ``um_klines_1m``, ``spot_agg_trades``, ..."""
-    name = f"{market.value}_{_CAMEL.sub('_', dataset).lower()}"
-    return f"{name}_{interval}" if interval else name
 
 
 def table_spec(market: Market, dataset: str, interval: str | None = None) -> TableSpec:
