@@ -172,10 +172,18 @@ def scan_files(files: Sequence[LakeFile], part: Slice) -> pl.LazyFrame:
 
 
 def _filter_runs(files: Sequence[LakeFile], part: Slice) -> list[tuple[bool, list[LakeFile]]]:
-    """``files`` in order, cut into runs of files that need the time filter or do not."""
+    """``files`` in order, cut into runs of files that need the time filter or do not.
+
+    A file needs none when the manifest's record of its time range lies wholly inside
+    ``part``'s bounds; text dates are always filtered, as text.
+    """
+    if part.start is None and part.end is None:
+        return [(False, list(files))]
+    if _time_kind(part.dataset, part.market) is Kind.DATE_TEXT:
+        return [(True, list(files))]
     runs: list[tuple[bool, list[LakeFile]]] = []
     for file in files:
-        filtered = not _wholly_inside(file, part)
+        filtered = not _wholly_inside(file, part.start, part.end)
         if runs and runs[-1][0] == filtered:
             runs[-1][1].append(file)
         else:
@@ -183,16 +191,9 @@ def _filter_runs(files: Sequence[LakeFile], part: Slice) -> list[tuple[bool, lis
     return runs
 
 
-def _wholly_inside(file: LakeFile, part: Slice) -> bool:
-    """Whether every row of ``file`` is inside ``part``'s time bounds (by the manifest's
-    record of the file's time range; text dates are always filtered, as text)."""
-    if part.start is None and part.end is None:
-        return True
-    if _time_kind(part.dataset, part.market) is Kind.DATE_TEXT:
-        return False
-    return (part.start is None or file.min_time >= part.start) and (
-        part.end is None or file.max_time < part.end
-    )
+def _wholly_inside(file: LakeFile, start: int | None, end: int | None) -> bool:
+    """Whether the file's time range lies inside ``[start, end)`` (epoch us; None: open)."""
+    return (start is None or file.min_time >= start) and (end is None or file.max_time < end)
 
 
 def _scan(files: Sequence[LakeFile], part: Slice, *, filtered: bool) -> pl.LazyFrame:
