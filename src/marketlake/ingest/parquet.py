@@ -2,7 +2,10 @@
 
 Choices, measured on the archive's data:
 
-* zstd level 1; statistics on; decimals of precision <= 18 stored as INT64;
+* zstd at its fast level -1 rather than 1: files 4-5 % larger (a month of 1m klines, a day
+  of trades), and a year of 1m klines reads back about 25 % faster, because Polars spends
+  about half of such a read inflating zstd; statistics on; decimals of precision <= 18 stored
+  as INT64;
 * data pages of 64 KiB rather than Arrow's 1 MiB: a reader looking for one day of a month's
   1m klines inflates and decodes only the pages that hold it (twice as fast), for files
   0.4-1.3 % larger;
@@ -38,7 +41,7 @@ CHUNK_ROWS = 65_536
 ROW_GROUP_MAX_ROWS = 8 * CHUNK_ROWS
 ROW_GROUP_TARGET_BYTES = 64 * 1024 * 1024
 COMPRESSION = "zstd"
-COMPRESSION_LEVEL = 1
+COMPRESSION_LEVEL = -1
 DATA_PAGE_BYTES = 64 * 1024
 DICTIONARY_MIN_ROWS = CHUNK_ROWS
 """Files from this many rows dictionary-encode their decimals too (see the module notes)."""
