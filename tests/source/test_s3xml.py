@@ -117,3 +117,59 @@ def test_an_unreadable_answer_is_a_source_error(body: bytes) -> None:
         parse_listing_page(body, url="http://127.0.0.1/x")
     assert info.value.url == "http://127.0.0.1/x"
     assert not info.value.transient
+
+
+def _owner(entry: str) -> str:
+    """``entry`` with a nested ``Owner`` (as some S3 servers send)."""
+    return entry.replace(
+        "</Contents>", "<Owner><ID>x</ID><DisplayName>y</DisplayName></Owner></Contents>"
+    )
+
+
+KEYS = ("data/spot/daily/klines/A&B/a.zip", "data/spot/daily/klines/币安人生USDT/b.zip")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param(lambda e: e, id="plain"),
+        pytest.param(_owner, id="nested-owner"),
+        pytest.param(lambda e: e.replace("><", ">\n  <"), id="pretty-printed"),
+        pytest.param(lambda e: e + "<!-- a comment -->", id="comment"),
+        pytest.param(
+            lambda e: (
+                e.replace("<Key>", "<Key><![CDATA[")
+                .replace("</Key>", "]]></Key>")
+                .replace("&amp;", "&")
+            ),
+            id="cdata",
+        ),
+    ],
+)
+def test_every_shape_of_entry_reads_the_same(shape: object) -> None:
+    """Keys with entities and non-ASCII text, ETags, sizes and times come out the same
+    whatever the entries' shape (nested elements, whitespace, comments, CDATA)."""
+    assert callable(shape)
+    entries = [
+        contents(KEYS[0].replace("&", "&amp;"), size=12, etag="e&#49;"),
+        contents(KEYS[1], size=34, etag="e2"),
+    ]
+    body = page_xml(folder("data/spot/daily/klines/C/") + "".join(shape(e) for e in entries))
+    page = parse_listing_page(body)
+    assert [f.key for f in page.files] == list(KEYS)
+    assert [(f.size, f.etag) for f in page.files] == [(12, "e1"), (34, "e2")]
+    assert {f.last_modified for f in page.files} == {datetime(2023, 4, 16, 9, 34, 12, tzinfo=UTC)}
+    assert page.folders == ("data/spot/daily/klines/C/",)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        contents("data/a&b.zip"),  # a bare & is not XML
+        contents("data/a&nbsp;b.zip"),  # nor is an HTML entity
+        contents("data/a.zip") + "<Contents><Key>data/b.zip</Key>",  # unclosed
+    ],
+)
+def test_malformed_entries_are_refused_not_read_leniently(entry: str) -> None:
+    with pytest.raises(SourceError):
+        parse_listing_page(page_xml(entry))
