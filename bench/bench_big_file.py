@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import CACHE_DIR, machine, run_measured
+from _measure import CACHE_DIR, compile_bytecode, machine, run_measured
 from _runs import (
     IngestCase,
     Measurement,
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print its table and write its JSON results."""
     args = _parser().parse_args(argv)
     key = ArchiveKey.parse(BIG_TRADES_KEY)
+    compile_bytecode()
     host = machine()
     print(host.line())
     work = Path(tempfile.mkdtemp(prefix="bench-big-"))

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from _measure import CACHE_DIR, machine
+from _measure import CACHE_DIR, compile_bytecode, machine
 from _overlay import DailyKlines, build_overlay
 from _runs import (
     Expect,
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print its table and write its JSON results."""
     args = _parser().parse_args(argv)
     spec = DailyKlines(args.interval, args.symbols, args.days, args.start, args.seed)
+    compile_bytecode()
     host = machine()
     print(host.line())
     print(f"{spec.files} daily {spec.interval} klines files: {spec.symbols} symbols x {spec.days}")

@@ -19,7 +19,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from _measure import machine, run_measured
+from _measure import compile_bytecode, machine, run_measured
 from _overlay import DailyKlines, build_overlay
 from _runs import (
     IngestCase,
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print its table and write its JSON results."""
     args = _parser().parse_args(argv)
     spec = DailyKlines(args.interval, args.symbols, args.days, args.start, args.seed)
+    compile_bytecode()
     host = machine()
     print(host.line())
     print(f"{spec.files} daily {spec.interval} klines files: {spec.symbols} symbols x {spec.days}")
