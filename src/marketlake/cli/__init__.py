@@ -16,23 +16,15 @@ from marketlake.settings import command_defaults, read_config
 
 COMMANDS_WITH_DEFAULTS = ("ingest", "status", "serve", "query", "symbols", "gaps", "export")
 
-COMMANDS: dict[str, tuple[str, str | None]] = {
-    "mirror": ("mirror", None),
-    "db": ("db", None),
-    "status": ("status", "status"),
-    "demo": ("demo", "demo"),
-    "ingest": ("ingest", "ingest"),
-    "serve": ("serve", "serve"),
-    "flight": ("flight", None),
-    "warehouse": ("warehouse", None),
-    "query": ("query", "query"),
-    "symbols": ("symbols", "symbols"),
-    "gaps": ("gaps", "gaps"),
-    "export": ("export", "export"),
-    "plot": ("plot", None),
-}
-"""Each command: its module under ``marketlake.cli`` and its function (None: the module's
-``app`` is a group of subcommands). In the order ``--help`` lists them."""
+COMMANDS = (
+    "mirror", "db", "status", "demo", "ingest", "serve", "flight", "warehouse", "query",
+    "symbols", "gaps", "export", "plot",
+)  # fmt: skip
+"""Every command, in the order ``--help`` lists them: each is the module of its name under
+``marketlake.cli``, holding a function of that name, or for a group, its ``app``."""
+
+GROUPS = frozenset(("mirror", "db", "flight", "warehouse", "plot"))
+"""The commands that are groups of subcommands."""
 
 _ROOT_OPTIONS_WITH_VALUES = frozenset(("--config", "--log-level", "--log-format"))
 
@@ -49,12 +41,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     )
     app.callback()(_root)
     for name in COMMANDS if only is None else (only,):
-        module_name, function = COMMANDS[name]
-        module = importlib.import_module(f"marketlake.cli.{module_name}")
-        if function is None:
+        module = importlib.import_module(f"marketlake.cli.{name}")
+        if name in GROUPS:
             app.add_typer(module.app, name=name)
         else:
-            app.command(name)(getattr(module, function))
+            app.command(name)(getattr(module, name))
     return app
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from marketlake.cli.serve import wait_for_stop_signal
+from marketlake.cli._signals import wait_for_stop_signal
 from marketlake.errors import MarketlakeError
 
 if TYPE_CHECKING:  # the stand-in is imported by its commands only: other commands start faster

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from marketlake.cli._options import LakeOption, ManifestOption, SourceOption, settings_from
+from marketlake.cli._signals import wait_for_stop_signal
 from marketlake.cli.db import fail
 from marketlake.errors import MarketlakeError
 
@@ -84,19 +82,3 @@ def serve(
         wait_for_stop_signal()
     finally:
         server.close()
-
-
-def wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM (the signal handlers before are restored after)."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

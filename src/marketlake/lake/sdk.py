@@ -57,9 +57,7 @@ class DatasetKlines:
     @overload
     def __call__(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
     def __call__(self, symbols: Symbols = None, *, market: MarketLike = "um", interval: IntervalLike = "1m", start: TimeLike = None, end: TimeLike = None, offset: IntervalLike | None = None, complete_only: bool = False, exact: bool = True, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:  # noqa: E501
-        if lazy:
-            return self.lake.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind=self.kind, lazy=True)  # noqa: E501
-        return self.lake.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind=self.kind)  # noqa: E501
+        return self.lake.klines(symbols, market=market, interval=interval, start=start, end=end, offset=offset, complete_only=complete_only, exact=exact, kind=self.kind, lazy=lazy)  # noqa: E501
     # fmt: on
 
 
@@ -136,6 +134,8 @@ class Lake(DatasetMethods, Closing):
     def klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., kind: str = ..., lazy: Literal[False] = ...) -> pl.DataFrame: ...  # noqa: E501
     @overload
     def klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., kind: str = ..., lazy: Literal[True]) -> pl.LazyFrame: ...  # noqa: E501
+    @overload
+    def klines(self, symbols: Symbols = ..., *, market: MarketLike = ..., interval: IntervalLike = ..., start: TimeLike = ..., end: TimeLike = ..., offset: IntervalLike | None = ..., complete_only: bool = ..., exact: bool = ..., kind: str = ..., lazy: bool) -> pl.DataFrame | pl.LazyFrame: ...  # noqa: E501
     # fmt: on
     def klines(
         self,
