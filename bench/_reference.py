@@ -5,7 +5,9 @@
 * ``pandas``: ``bench_decode.bench_pandas``, ``pandas.read_csv(chunksize=200_000)`` ->
   Parquet, the common design.
 
-Each run is a fresh ``python bench/_reference.py STAGE < ITEMS.json`` process and gives two times:
+Each run is a fresh ``python bench/_reference.py STAGE SCRATCH < ITEMS.json`` process, writing
+into a new folder under ``SCRATCH`` that it leaves for the benchmark to remove at its end (see
+``_runs.fresh_lake``: deleting files slows the runs that follow), and gives two times:
 
 * ``seconds``, the work itself: reading each zip from disk and the stage, timed inside the
   process once its imports are done and its scratch lake exists (no interpreter start, no
@@ -55,14 +57,15 @@ class StageRun:
     process_seconds: float = 0.0
 
 
-def run_reference(stage: str, zips: Sequence[tuple[Path, str]]) -> StageRun:
-    """Run ``stage`` over ``(zip path, archive key)`` pairs as a command of its own."""
+def run_reference(stage: str, zips: Sequence[tuple[Path, str]], scratch: Path) -> StageRun:
+    """Run ``stage`` over ``(zip path, archive key)`` pairs as a command of its own, writing
+    under ``scratch``."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; known: {STAGES}")
     items = json.dumps([(str(path), key) for path, key in zips])
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, str(Path(__file__)), stage],
+        [sys.executable, str(Path(__file__)), stage, str(scratch)],
         input=items,
         capture_output=True,
         text=True,
@@ -75,7 +78,7 @@ def run_reference(stage: str, zips: Sequence[tuple[Path, str]]) -> StageRun:
     return StageRun(**{**fields, "process_seconds": process_seconds})
 
 
-def _run(stage: str, items: list[tuple[str, str]]) -> StageRun:
+def _run(stage: str, items: list[tuple[str, str]], scratch_parent: Path) -> StageRun:
     if stage == "pandas":
         import pandas  # noqa: F401  (imported before the clock starts)
     import pyarrow.parquet  # noqa: F401
@@ -83,16 +86,16 @@ def _run(stage: str, items: list[tuple[str, str]]) -> StageRun:
     from marketlake.catalog import ArchiveKey
 
     keys = [ArchiveKey.parse(key) for _, key in items]
-    with tempfile.TemporaryDirectory(prefix="bench-reference-") as scratch:
-        do_file = _stage_function(stage, Path(scratch))
-        csv_bytes = rows = 0
-        start, cpu_start = time.perf_counter(), time.process_time()
-        for (path, _), key in zip(items, keys, strict=True):
-            file_bytes, file_rows = do_file(Path(path).read_bytes(), key)
-            csv_bytes += file_bytes
-            rows += file_rows
-        seconds = time.perf_counter() - start
-        cpu = time.process_time() - cpu_start
+    scratch = Path(tempfile.mkdtemp(dir=scratch_parent, prefix=f"reference-{stage}-"))
+    do_file = _stage_function(stage, scratch)
+    csv_bytes = rows = 0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for (path, _), key in zip(items, keys, strict=True):
+        file_bytes, file_rows = do_file(Path(path).read_bytes(), key)
+        csv_bytes += file_bytes
+        rows += file_rows
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return StageRun(stage, len(items), csv_bytes, rows, seconds, cpu, peak)
 
@@ -114,6 +117,6 @@ def _stage_function(stage: str, scratch: Path) -> Stage:
 
 
 if __name__ == "__main__":
-    stage_name = sys.argv[1]
+    stage_name, scratch_folder = sys.argv[1], Path(sys.argv[2])
     pairs = [(path, key) for path, key in json.loads(sys.stdin.read())]
-    print(json.dumps(asdict(_run(stage_name, pairs))))
+    print(json.dumps(asdict(_run(stage_name, pairs, scratch_folder))))

@@ -147,9 +147,14 @@ class IngestCase:
 
 @contextmanager
 def fresh_lake(work: Path) -> Iterator[Path]:
-    """An empty lake directory under ``work``, removed afterwards."""
-    with tempfile.TemporaryDirectory(dir=work, prefix="lake-") as lake:
-        yield Path(lake)
+    """An empty lake directory under ``work``, left there until the benchmark removes ``work``.
+
+    Not removed after each run: on ext4 without a journal (this workplace's disks), creating a
+    file shortly after thousands were deleted makes the kernel skip each recently deleted
+    inode one by one (``recently_deleted`` in ``find_inode_bit``, for up to a few minutes),
+    which took 10-20 % of the next run's CPU. The next run would pay for this one's clean-up.
+    """
+    yield Path(tempfile.mkdtemp(dir=work, prefix="lake-"))
 
 
 def measure_ingest(
@@ -180,13 +185,15 @@ def measure_ingest(
     return result
 
 
-def measure_reference(stage: str, zips: Sequence[tuple[Path, str]], repeat: int) -> Measurement:
+def measure_reference(
+    stage: str, zips: Sequence[tuple[Path, str]], repeat: int, work: Path
+) -> Measurement:
     """Run a reference (``marketlake`` decode-only, or ``pandas``) once as a command of its own.
 
     Its wall time is the whole command's, like an ingest's (interpreter start and imports
     included); ``in_process_seconds`` is the work alone, like an ingest report's ``seconds``.
     """
-    run = run_reference(stage, zips)
+    run = run_reference(stage, zips, work)
     name = "decode-only" if stage == "marketlake" else "pandas"
     result = Measurement(
         name=name,
@@ -218,7 +225,7 @@ def measure_repeats(
             with fresh_lake(work) as lake:
                 results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
         if zips:
-            results += [measure_reference(s, zips, repeat) for s in ("marketlake", "pandas")]
+            results += [measure_reference(s, zips, repeat, work) for s in ("marketlake", "pandas")]
     return results
 
 

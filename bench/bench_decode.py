@@ -30,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -105,27 +106,33 @@ def bench_decode(data: bytes, key: ArchiveKey, work_dir: Path | None = None) -> 
 
 
 def bench_pandas(data: bytes, key: ArchiveKey, work_dir: Path | None = None) -> BenchResult:
-    """The reference: pandas.read_csv in chunks of 200,000 rows, appended to Parquet."""
+    """The reference: pandas.read_csv in chunks of 200,000 rows, appended to Parquet.
+
+    The file is written under ``work_dir`` and left there (the caller removes the folder once
+    its runs are over: see ``_runs.fresh_lake``); without one, in a temp folder removed after.
+    """
+    if work_dir is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return bench_pandas(data, key, Path(scratch))
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     names = [c.name for c in get_dataset(key.dataset).columns_for(key.market)]
     header = 0 if _has_header(data) else None
-    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
-        out = Path(scratch) / "out.parquet"
-        start = time.perf_counter()
-        rows, writer = 0, None
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(archive.namelist()[0]) as f:
-            for chunk in pd.read_csv(f, header=header, names=names, chunksize=PANDAS_CHUNK_ROWS):
-                table = pa.Table.from_pandas(chunk, preserve_index=False)
-                writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
-                writer.write_table(table)
-                rows += len(chunk)
-        if writer is not None:
-            writer.close()
-        result = _result("pandas", read_zip_member(data).uncompressed_size, rows, start)
-        return _with_output(result, out.stat().st_size if out.exists() else 0)
+    out = work_dir / f"pandas-{uuid.uuid4().hex}.parquet"
+    start = time.perf_counter()
+    rows, writer = 0, None
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(archive.namelist()[0]) as f:
+        for chunk in pd.read_csv(f, header=header, names=names, chunksize=PANDAS_CHUNK_ROWS):
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += len(chunk)
+    if writer is not None:
+        writer.close()
+    result = _result("pandas", read_zip_member(data).uncompressed_size, rows, start)
+    return _with_output(result, out.stat().st_size if out.exists() else 0)
 
 
 STAGES: dict[str, Callable[[bytes, ArchiveKey], BenchResult]] = {

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from marketlake.catalog import ArchiveKey, Market, Period, format_checksum
+from marketlake.ingest.dispatch import BatchLimits, batch_files
 from marketlake.ingest.request import build_request
 from marketlake.ingest.run import RunTuning, ingest
 from marketlake.manifest import open_manifest
@@ -68,3 +69,12 @@ def test_a_bad_zip_fails_alone_and_its_batch_mates_land_exactly(
         data = zips[key]
         assert data is not None and record.status is PartitionStatus.DONE
         assert lake_rows(settings.lake, record.files, key) == expected_rows(data, key)
+
+
+@pytest.mark.parametrize(
+    ("queued", "expected"),
+    [(0, 1), (1, 1), (3, 1), (4, 2), (30, 10), (96, 32), (97, 32), (5000, 32)],
+)
+def test_batches_take_an_even_share_of_the_queue(queued: int, expected: int) -> None:
+    limits = BatchLimits(lanes=3, files=32, bytes=8 << 20)
+    assert batch_files(queued, limits) == expected

@@ -1,9 +1,10 @@
 """Hand verified zips to the decode pool: small ones in batches, large ones as streams.
 
 Small zips are queued and sent to the workers several at a time: a batch leaves when a lane
-is free (``lanes`` batches are in the pool at once), carrying whatever has queued up to
-``batch_files`` zips or ``batch_bytes`` bytes, so a busy pool gets full batches and an idle
-one gets each zip at once. Large zips are decoded while they download: each download attempt
+is free (``lanes`` batches are in the pool at once), carrying its share of what has queued
+(see :func:`batch_files`) up to ``batch_bytes`` bytes, so a busy pool gets full batches, an
+idle one gets each zip at once, and the last batches of a run are small enough that no worker
+waits long for another to finish. Large zips are decoded while they download: each download attempt
 streams into a :class:`~marketlake.ingest.handoff.ZipStream` read by a worker running a
 :class:`~marketlake.ingest.worker.StreamJob`.
 """
@@ -44,6 +45,18 @@ class BatchLimits:
 
 
 _Waiting = tuple[DecodeJob, "asyncio.Future[DecodeOutcome]"]
+
+
+def batch_files(queued: int, limits: BatchLimits) -> int:
+    """How many of ``queued`` zips the next batch takes: an even share per lane, at most
+    ``limits.files``, at least one.
+
+    While downloads run ahead of the workers the queue is long and batches are full; as it
+    drains at the end of a run they shrink, so the workers finish together (with full batches
+    one worker went on alone for up to a whole batch, 0.1-0.2 s of small files).
+    """
+    share = -(-queued // max(1, limits.lanes))
+    return max(1, min(limits.files, share))
 
 
 class Dispatcher:
@@ -87,9 +100,10 @@ class Dispatcher:
             decoding.add_done_callback(functools.partial(self._batch_done, batch))
 
     def _take_batch(self) -> list[_Waiting]:
+        files = batch_files(len(self._queue), self._limits)
         batch = [self._queue.popleft()]
         size = len(batch[0][0].data)
-        while self._queue and len(batch) < self._limits.files:
+        while self._queue and len(batch) < files:
             size += len(self._queue[0][0].data)
             if size > self._limits.bytes:
                 break

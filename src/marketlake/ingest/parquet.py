@@ -29,6 +29,7 @@ The bytes written depend only on the rows, not on how the stream was batched.
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,6 +148,8 @@ def _split_rows(pieces: list[pa.Array], rows: int) -> tuple[pa.Array, list[pa.Ar
     """The first ``rows`` rows of ``pieces`` as one contiguous array, and the pieces left."""
     import pyarrow as pa
 
+    if len(pieces) == 1 and len(pieces[0]) == rows:  # a small file's one batch
+        return pieces[0], []
     taken: list[pa.Array] = []
     left = rows
     for at, piece in enumerate(pieces):
@@ -186,19 +189,42 @@ def open_parquet_writer(path: Path, schema: pa.Schema, *, large: bool = False) -
     """
     import pyarrow.parquet as pq
 
-    delta = [f.name for f in schema if _is_delta_column(f.type, large=large)]
-    dictionary = [f.name for f in schema if _is_dictionary_column(f.type, large=large)]
+    delta, dictionary = _column_encodings(_Columns(schema), large=large)
     return pq.ParquetWriter(
         str(path),
         schema,
         compression=COMPRESSION,
         compression_level=COMPRESSION_LEVEL,
-        use_dictionary=dictionary,
+        use_dictionary=list(dictionary),
         column_encoding=dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
         store_decimal_as_integer=True,
         write_statistics=True,
         data_page_size=DATA_PAGE_BYTES,
     )
+
+
+class _Columns:
+    """A schema's names and types, compared and hashed without its metadata (which names the
+    file: a cache keyed by the schema itself would miss every time)."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.fields = tuple((f.name, f.type) for f in schema)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Columns) and self.fields == other.fields
+
+    def __hash__(self) -> int:
+        return hash(tuple(name for name, _ in self.fields))
+
+
+@functools.lru_cache(maxsize=256)
+def _column_encodings(columns: _Columns, *, large: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of the columns written DELTA_BINARY_PACKED, and of those dictionary-encoded."""
+    delta = tuple(name for name, kind in columns.fields if _is_delta_column(kind, large=large))
+    dictionary = tuple(
+        name for name, kind in columns.fields if _is_dictionary_column(kind, large=large)
+    )
+    return delta, dictionary
 
 
 def _is_delta_column(data_type: pa.DataType, *, large: bool) -> bool:

@@ -13,6 +13,7 @@ root and use ``/``; symbols are kept as the archive spells them, non-ASCII inclu
 
 from __future__ import annotations
 
+import functools
 from pathlib import PurePosixPath
 
 from marketlake.catalog import ArchiveKey, Market, get_dataset
@@ -25,33 +26,19 @@ _FORBIDDEN = ("/", "\\", "=", "%", "\x00")
 
 def dataset_root(market: Market, dataset: str, interval: str | None = None) -> PurePosixPath:
     """The folder of one dataset in one market (and of one interval, for kline datasets)."""
-    spec = get_dataset(dataset)
-    spec.periods_for(market)  # refuses a market that does not publish this dataset
-    if interval is not None and not spec.has_interval:
-        raise CatalogError(f"{dataset} has no intervals, got interval {interval!r}")
-    root = PurePosixPath(
-        _segment("exchange", EXCHANGE),
-        _segment("market", market.value),
-        _segment("dataset", dataset),
-    )
-    return root / _segment("interval", interval) if interval is not None else root
+    return PurePosixPath(_dataset_root_text(market, dataset, interval))
 
 
 def symbol_root(
     market: Market, dataset: str, symbol: str, interval: str | None = None
 ) -> PurePosixPath:
     """The folder holding every file of one symbol of a dataset (and interval)."""
-    return dataset_root(market, dataset, interval) / _segment("symbol", symbol)
+    return PurePosixPath(_symbol_root_text(market, dataset, symbol, interval))
 
 
 def partition_dir(key: ArchiveKey) -> PurePosixPath:
     """The month folder that holds the file of ``key``."""
-    day = key.first_day
-    return (
-        symbol_root(key.market, key.dataset, key.symbol, key.interval)
-        / _segment("year", f"{day.year:04d}")
-        / _segment("month", f"{day.month:02d}")
-    )
+    return PurePosixPath(_partition_dir_text(key))
 
 
 def partition_file_name(key: ArchiveKey) -> str:
@@ -61,7 +48,40 @@ def partition_file_name(key: ArchiveKey) -> str:
 
 def partition_path(key: ArchiveKey) -> PurePosixPath:
     """The lake-relative path of the Parquet file built from the archive file ``key``."""
-    return partition_dir(key) / partition_file_name(key)
+    return PurePosixPath(f"{_partition_dir_text(key)}/{partition_file_name(key)}")
+
+
+# The folders are put together as text and made a path once: an ingest asks for one path per
+# file, and joining path objects segment by segment cost more than writing a small file's
+# Parquet footer.
+
+
+@functools.cache
+def _dataset_root_text(market: Market, dataset: str, interval: str | None) -> str:
+    spec = get_dataset(dataset)
+    spec.periods_for(market)  # refuses a market that does not publish this dataset
+    if interval is not None and not spec.has_interval:
+        raise CatalogError(f"{dataset} has no intervals, got interval {interval!r}")
+    segments = [
+        _segment("exchange", EXCHANGE),
+        _segment("market", market.value),
+        _segment("dataset", dataset),
+    ]
+    if interval is not None:
+        segments.append(_segment("interval", interval))
+    return "/".join(segments)
+
+
+def _symbol_root_text(market: Market, dataset: str, symbol: str, interval: str | None) -> str:
+    return f"{_dataset_root_text(market, dataset, interval)}/{_segment('symbol', symbol)}"
+
+
+def _partition_dir_text(key: ArchiveKey) -> str:
+    day = key.first_day
+    return (
+        f"{_symbol_root_text(key.market, key.dataset, key.symbol, key.interval)}"
+        f"/{_segment('year', f'{day.year:04d}')}/{_segment('month', f'{day.month:02d}')}"
+    )
 
 
 def _segment(name: str, value: str) -> str:

@@ -80,7 +80,8 @@ class OverlayContent:
         if path is None:
             return None
         try:
-            return Path(path).read_bytes()
+            with open(path, "rb") as handle:  # noqa: PTH123  (hot: one per request; see _path_of)
+                return handle.read()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as exc:
