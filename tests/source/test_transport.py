@@ -11,9 +11,11 @@ import pytest
 
 from marketlake.source._transport import (
     HttpClient,
+    InvalidURLError,
     PayloadError,
     ProtocolError,
     RedirectError,
+    _split,
 )
 
 Answer = Callable[[str, asyncio.StreamWriter], Awaitable[bool]]
@@ -178,3 +180,39 @@ def test_a_server_that_never_answers_times_out() -> None:
 
     with pytest.raises(TimeoutError):
         asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "target"),
+    [
+        ("http://127.0.0.1:8080/data/x.zip",
+         ("http", "127.0.0.1", 8080, "127.0.0.1:8080"), "/data/x.zip"),
+        ("https://data.binance.vision/?prefix=data/&marker=a%2Fb",
+         ("https", "data.binance.vision", 443, "data.binance.vision"),
+         "/?prefix=data/&marker=a%2Fb"),
+        ("http://h", ("http", "h", 80, "h"), "/"),
+        ("http://h?x=1", ("http", "h", 80, "h"), "/?x=1"),
+        ("http://h/p#f?x", ("http", "h", 80, "h"), "/p"),
+        ("http://h/?", ("http", "h", 80, "h"), "/"),
+        ("http://user:pw@H.example.com:81/a/b?c=d#e",
+         ("http", "h.example.com", 81, "H.example.com:81"), "/a/b?c=d"),
+        ("https://[::1]:443/x", ("https", "::1", 443, "[::1]:443"), "/x"),
+        ("HTTP://h:80", ("http", "h", 80, "h:80"), "/"),
+    ],
+)  # fmt: skip
+def test_urls_split_into_origin_and_target(
+    url: str, origin: tuple[str, str, int, str], target: str
+) -> None:
+    split_origin, split_target = _split(url)
+    parts = (split_origin.scheme, split_origin.host, split_origin.port, split_origin.host_header)
+    assert (parts, split_target) == (origin, target)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://h/x", "h/x", "http:///x", "http://h:99999/x", "http://h:abc/", "http://h/a b",
+     "http://h/a\r\nX-Injected: 1", "http://h/?q=\x00"],
+)  # fmt: skip
+def test_urls_that_cannot_be_requested_are_refused(url: str) -> None:
+    with pytest.raises(InvalidURLError):
+        _split(url)

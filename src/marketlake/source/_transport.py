@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -44,6 +45,7 @@ _MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NO_BODY = frozenset({204, 304})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 class TransportError(Exception):
@@ -75,17 +77,40 @@ class _Origin:
 
 
 def _split(url: str) -> tuple[_Origin, str]:
-    """The origin of ``url`` and the request target (path and query, sent as given)."""
-    parts = urlsplit(url)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    """The origin of ``url`` and the request target (path and query, sent as given).
+
+    The origin (``scheme://authority``) is parsed once per distinct origin: an ingest asks
+    for thousands of URLs of one host, and ``urlsplit`` of each cost more than sending it.
+    """
+    scheme_end = url.find("://")
+    if scheme_end < 0:
         raise InvalidURLError(f"not an http(s) URL: {url!r}")
+    authority_end = _first_of(url, "/?#", scheme_end + 3)
+    origin = _origin_of(url[:authority_end])
+    rest = url[authority_end:].partition("#")[0]
+    if _UNSENDABLE.search(rest):
+        raise InvalidURLError(f"a space or control character in {url!r}")
+    path, question, query = rest.partition("?")
+    return origin, (path or "/") + (f"?{query}" if question and query else "")
+
+
+def _first_of(text: str, characters: str, start: int) -> int:
+    """The index of the first of ``characters`` in ``text`` from ``start``, or its length."""
+    found = [index for c in characters if (index := text.find(c, start)) >= 0]
+    return min(found, default=len(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_of(origin: str) -> _Origin:
+    parts = urlsplit(origin)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise InvalidURLError(f"not an http(s) URL: {origin!r}")
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError as exc:
-        raise InvalidURLError(f"bad port in {url!r}") from exc
+        raise InvalidURLError(f"bad port in {origin!r}") from exc
     host_header = parts.netloc.rpartition("@")[2]
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Origin(parts.scheme, parts.hostname, port, host_header), target
+    return _Origin(parts.scheme, parts.hostname, port, host_header)
 
 
 class _Connection:
