@@ -35,6 +35,9 @@ def test_ingest_then_rerun_says_nothing_to_do(mirror_url: str, tmp_path: Path) -
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "ingested 3 partitions: 3 done, 0 failed" in first.output
+    summary = next(line for line in first.output.splitlines() if line.startswith("ingested"))
+    assert summary.endswith(" s")  # the whole summary on one line, not cut at 80 columns
+    assert "4,320 rows" in summary
     report = _report(lake)
     assert (report["done"], report["rows"], report["market"]) == (3, 3 * 1440, "spot")
     second = runner.invoke(app, args)

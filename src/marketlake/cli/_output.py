@@ -78,7 +78,7 @@ def open_lake(
 
 def fail(exc: MarketlakeError) -> NoReturn:
     """Print the error for people and exit with status 2."""
-    Console(stderr=True).print(f"[red]error:[/red] {exc.message}")
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc.message}")
     raise typer.Exit(2) from exc
 
 

@@ -33,7 +33,7 @@ def demo(
     from marketlake.ingest.run import ingest, write_report
     from marketlake.mirror import run_mirror
 
-    out = Console()
+    out = Console(soft_wrap=True)  # lines and the frame's rows kept whole when not a terminal
     end = datetime.now(UTC).date() - timedelta(days=2)
     start = end - timedelta(days=days - 1)
     try:

@@ -72,7 +72,7 @@ def export(
             rows = write_batches(batches, schema_of(request), out, fmt)
     except MarketlakeError as exc:
         fail(exc)
-    Console(stderr=True).print(f"wrote {rows:,} rows to {out}")
+    Console(stderr=True, soft_wrap=True).print(f"wrote {rows:,} rows to {out}")
 
 
 def write_batches(

@@ -88,7 +88,7 @@ def ingest(
     from marketlake.ingest.run import ingest as run_ingest
     from marketlake.ingest.run import write_report
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     try:
         settings = settings_from(
             ctx.obj, lake=lake, manifest=manifest, source=source, workers=workers
@@ -115,7 +115,7 @@ def ingest(
 
 
 def _print_summary(report: RunReport, report_path: str) -> None:
-    out = Console()
+    out = Console(soft_wrap=True)  # one line per fact, never cut at 80 columns in a log
     if report.is_noop:
         out.print(
             f"nothing to do: {report.skipped} partitions already done "

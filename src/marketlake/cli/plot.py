@@ -64,7 +64,7 @@ def candles(
             _write_svg(out, title, candles_svg(bars), f"{len(bars)} bars, UTC")
     except MarketlakeError as exc:
         fail(exc)
-    Console(stderr=True).print(f"wrote {len(bars)} bars to {out}")
+    Console(stderr=True, soft_wrap=True).print(f"wrote {len(bars)} bars to {out}")
 
 
 @app.command("gaps")
@@ -110,7 +110,7 @@ def gaps(
             _write_svg(out, title, heatmap_svg(cells), caption)
     except MarketlakeError as exc:
         fail(exc)
-    Console(stderr=True).print(f"wrote {len(cells)} cells to {out}")
+    Console(stderr=True, soft_wrap=True).print(f"wrote {len(cells)} cells to {out}")
 
 
 def _check_suffix(out: Path) -> None:
