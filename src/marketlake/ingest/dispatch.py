@@ -4,8 +4,8 @@ Small zips are queued and sent to the workers several at a time: a batch leaves 
 is free (``lanes`` batches are in the pool at once), carrying its share of what has queued
 (see :func:`batch_files`) up to ``batch_bytes`` bytes, so a busy pool gets full batches, an
 idle one gets each zip at once, and the last batches of a run are small enough that no worker
-waits long for another to finish. Large zips are decoded while they download: each download attempt
-streams into a :class:`~marketlake.ingest.handoff.ZipStream` read by a worker running a
+waits long for another to finish. Large zips are decoded while they download: each download
+attempt streams into a :class:`~marketlake.ingest.handoff.ZipStream` read by a worker running a
 :class:`~marketlake.ingest.worker.StreamJob`.
 """
 

@@ -189,7 +189,8 @@ def open_parquet_writer(path: Path, schema: pa.Schema, *, large: bool = False) -
     """
     import pyarrow.parquet as pq
 
-    delta, dictionary = _column_encodings(_Columns(schema), large=large)
+    columns = tuple((field.name, field.type) for field in schema)
+    delta, dictionary = _column_encodings(columns, large=large)
     return pq.ParquetWriter(
         str(path),
         schema,
@@ -203,27 +204,17 @@ def open_parquet_writer(path: Path, schema: pa.Schema, *, large: bool = False) -
     )
 
 
-class _Columns:
-    """A schema's names and types, compared and hashed without its metadata (which names the
-    file: a cache keyed by the schema itself would miss every time)."""
-
-    def __init__(self, schema: pa.Schema) -> None:
-        self.fields = tuple((f.name, f.type) for f in schema)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Columns) and self.fields == other.fields
-
-    def __hash__(self) -> int:
-        return hash(tuple(name for name, _ in self.fields))
-
-
 @functools.lru_cache(maxsize=256)
-def _column_encodings(columns: _Columns, *, large: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of the columns written DELTA_BINARY_PACKED, and of those dictionary-encoded."""
-    delta = tuple(name for name, kind in columns.fields if _is_delta_column(kind, large=large))
-    dictionary = tuple(
-        name for name, kind in columns.fields if _is_dictionary_column(kind, large=large)
-    )
+def _column_encodings(
+    columns: tuple[tuple[str, pa.DataType], ...], *, large: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of the columns written DELTA_BINARY_PACKED, and of those dictionary-encoded.
+
+    Keyed by names and types, not by the schema: its metadata names the file, so a cache keyed
+    by the schema would miss every time.
+    """
+    delta = tuple(name for name, kind in columns if _is_delta_column(kind, large=large))
+    dictionary = tuple(name for name, kind in columns if _is_dictionary_column(kind, large=large))
     return delta, dictionary
 
 

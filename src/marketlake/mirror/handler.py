@@ -51,6 +51,7 @@ _BUCKET_PREFIX = f"/{BUCKET}/"
 _CHUNK = 1 << 20
 _MAX_HEADER_LINE = 65536
 _MAX_HEADERS = 100
+_HTTP_1 = frozenset(("HTTP/1.1", "HTTP/1.0"))
 _IDLE_TIMEOUT_SECONDS = 60.0
 _DRAIN_TIMEOUT_SECONDS = 2.0
 
@@ -163,7 +164,7 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         words = self.requestline.split()
-        if len(words) != 3 or not _is_http1(words[2]):
+        if len(words) != 3 or words[2] not in _HTTP_1:
             self.request_version = "HTTP/1.0"  # answer with a status line, then close
             self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({self.requestline!r})")
             return False
@@ -402,10 +403,6 @@ def _wait_until_sent(sock: socket.socket) -> None:
         if int.from_bytes(buffer, "little") == 0:
             return
         time.sleep(0.001)
-
-
-def _is_http1(version: str) -> bool:
-    return version in ("HTTP/1.1", "HTTP/1.0")
 
 
 @functools.lru_cache(maxsize=4)

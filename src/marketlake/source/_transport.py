@@ -46,6 +46,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NO_BODY = frozenset({204, 304})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 class TransportError(Exception):
@@ -85,19 +86,14 @@ def _split(url: str) -> tuple[_Origin, str]:
     scheme_end = url.find("://")
     if scheme_end < 0:
         raise InvalidURLError(f"not an http(s) URL: {url!r}")
-    authority_end = _first_of(url, "/?#", scheme_end + 3)
+    end_mark = _AUTHORITY_END.search(url, scheme_end + 3)
+    authority_end = len(url) if end_mark is None else end_mark.start()
     origin = _origin_of(url[:authority_end])
     rest = url[authority_end:].partition("#")[0]
     if _UNSENDABLE.search(rest):
         raise InvalidURLError(f"a space or control character in {url!r}")
     path, question, query = rest.partition("?")
     return origin, (path or "/") + (f"?{query}" if question and query else "")
-
-
-def _first_of(text: str, characters: str, start: int) -> int:
-    """The index of the first of ``characters`` in ``text`` from ``start``, or its length."""
-    found = [index for c in characters if (index := text.find(c, start)) >= 0]
-    return min(found, default=len(text))
 
 
 @functools.lru_cache(maxsize=64)
