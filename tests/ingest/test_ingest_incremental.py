@@ -13,9 +13,10 @@ import pytest
 
 from marketlake.catalog import ArchiveKey, Market, Period, format_checksum
 from marketlake.errors import ManifestNotInitializedError
+from marketlake.ingest.files import TEMP_DIR
 from marketlake.ingest.report import RunReport
 from marketlake.ingest.request import build_request
-from marketlake.ingest.run import ingest
+from marketlake.ingest.run import ingest, write_report
 from marketlake.manifest import open_manifest
 from marketlake.manifest.models import PartitionStatus
 from marketlake.mirror import OverlayContent, run_mirror
@@ -161,3 +162,20 @@ def test_the_manifest_can_live_in_postgresql(tmp_path: Path, pg_manifest_dsn: st
         assert lake_rows(lake, record.files, key) == expected_rows(
             (archive / key.zip_key).read_bytes(), key
         )
+
+
+def test_a_noop_rerun_sweeps_what_a_killed_run_left_and_reports_leave_no_temp(
+    tmp_path: Path,
+) -> None:
+    for key in JAN_DAYS[:2]:
+        _publish(tmp_path / "archive", key)
+    lake = tmp_path / "lake"
+    with run_mirror(OverlayContent(tmp_path / "archive")) as mirror:
+        first = _run(mirror.base_url, lake)
+        write_report(first, lake)
+        killed_mid_write = lake / TEMP_DIR / "20240101T000000-abc.json.tmp"
+        killed_mid_write.write_text("{")  # what a run killed while writing its report leaves
+        second = _run(mirror.base_url, lake)
+    assert (second.planned, second.skipped) == (0, 2)
+    assert not killed_mid_write.exists()
+    assert [p.suffix for p in (lake / "_runs").iterdir()] == [".json"]

@@ -142,12 +142,18 @@ class RunReport:
         """The report as indented JSON."""
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
 
-    def write(self, folder: Path) -> Path:
-        """Write the report atomically into ``folder``; return the file's path."""
+    def write(self, folder: Path, *, temp_folder: Path) -> Path:
+        """Write the report atomically into ``folder``; return the file's path.
+
+        The text goes first to a temp file in ``temp_folder`` (on the same file system), then
+        is renamed into place: a run killed meanwhile leaves its temp file where the next
+        run's sweep removes it, not among the reports.
+        """
         folder.mkdir(parents=True, exist_ok=True)
+        temp_folder.mkdir(parents=True, exist_ok=True)
         stamp = self.started_at.replace(":", "").replace("-", "")[:15]
         path = folder / f"{stamp}-{self.run_id}.json"
-        temp = path.with_suffix(".json.tmp")
+        temp = temp_folder / f"{path.name}.tmp"
         temp.write_text(self.to_json(), encoding="utf-8")
         temp.replace(path)
         return path

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from marketlake.catalog.arrow import SCHEMA_VERSION
 from marketlake.errors import BannedError, MarketlakeError, NotFoundError
 from marketlake.ingest.budget import ByteBudget
+from marketlake.ingest.files import TEMP_DIR, remove_partition_files, sweep_temp_files
 from marketlake.ingest.plan import Plan, PlannedPartition, build_plan
 from marketlake.ingest.recorder import Recorder
 from marketlake.ingest.report import PartitionOutcome, RunReport, RunTally
@@ -205,8 +206,6 @@ def _remove_leftovers(lake: Path, superseded_files: tuple[str, ...]) -> None:
     """Delete daily files a monthly file replaced but a killed run did not get to delete."""
     leftovers = [f for f in superseded_files if (lake / f).exists()]
     if leftovers:
-        from marketlake.ingest.files import remove_partition_files
-
         remove_partition_files(lake, leftovers)
         logger.info("removed %d superseded daily files left by an interrupted run", len(leftovers))
 
@@ -232,11 +231,9 @@ async def _execute(
     if not plan.partitions:
         return tally
     from marketlake.ingest.dispatch import BatchLimits, Dispatcher
-    from marketlake.ingest.files import sweep_temp_files
     from marketlake.ingest.handoff import HandoffServer
     from marketlake.ingest.pool import DecodePool
 
-    sweep_temp_files(settings.lake)
     recorder = Recorder(store, settings.lake)
     workers = min(settings.workers, len(plan.partitions))
     lanes = max(1, round(workers * tuning.batch_lanes))
@@ -278,6 +275,7 @@ async def ingest_async(
             if request.dry_run:
                 tally = RunTally(planned=len(plan.partitions), skipped=plan.skipped)
             else:
+                sweep_temp_files(settings.lake)  # a no-op rerun too: a killed run's leftovers
                 _remove_leftovers(settings.lake, plan.superseded_files)
                 run_tuning = tuning or RunTuning()
                 tally = await _execute(settings, store, plan, client, watcher, tuning=run_tuning)
@@ -306,4 +304,4 @@ def ingest(
 
 def write_report(report: RunReport, lake: Path) -> Path:
     """Write ``report`` as JSON under ``<lake>/_runs/`` and return its path."""
-    return report.write(lake / "_runs")
+    return report.write(lake / "_runs", temp_folder=lake / TEMP_DIR)
