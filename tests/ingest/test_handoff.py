@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from marketlake.errors import UnverifiedStreamError
-from marketlake.ingest.handoff import HandoffServer, ZipReceiver, ZipStream
+from marketlake.ingest.handoff import HandoffServer, ZipStream
+from marketlake.ingest.receiver import ZipReceiver
 
 PIECES = [os.urandom(size) for size in (1, 70_000, 3 << 20, 5, 1 << 20)]
 

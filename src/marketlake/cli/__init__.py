@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from marketlake._entry import first_command
 from marketlake.cli._logging import LogFormat, configure_logging
 from marketlake.errors import MarketlakeError
 from marketlake.settings import command_defaults, read_config
@@ -25,8 +26,6 @@ COMMANDS = (
 
 GROUPS = frozenset(("mirror", "db", "flight", "warehouse", "plot"))
 """The commands that are groups of subcommands."""
-
-_ROOT_OPTIONS_WITH_VALUES = frozenset(("--config", "--log-level", "--log-format"))
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -51,13 +50,8 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 def requested_command(argv: list[str]) -> str | None:
     """The command ``argv`` (without the program name) runs, if it names a known one."""
-    args = iter(argv)
-    for arg in args:
-        if arg in _ROOT_OPTIONS_WITH_VALUES:
-            next(args, None)
-        elif not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
-    return None
+    command = first_command(argv)
+    return command if command in COMMANDS else None
 
 
 @cache

@@ -1,4 +1,5 @@
-"""Ending the process quickly once a command is done (for ``python -m marketlake ingest``)."""
+"""Ending the process quickly once a command is done (``marketlake ingest``; see
+:mod:`marketlake._entry`)."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def ingest(
 ) -> None:
     """Ingest archive partitions into the lake; reruns fetch only what is new or re-published."""
     if not dry_run:
-        from marketlake.ingest.pool import start_forkserver
+        from marketlake.ingest.forkserver import start_forkserver
 
         start_forkserver()  # decode workers' imports run while this process imports and plans
     from marketlake.cli._progress import IngestProgress

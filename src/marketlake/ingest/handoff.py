@@ -3,7 +3,7 @@
 The parent listens on a Unix socket (:class:`HandoffServer`); each large download attempt
 opens a :class:`ZipStream` (the source layer's body sink) under a random token and submits a
 stream job naming it. The worker connects, sends the token, and reads frames
-(:class:`ZipReceiver`)::
+(:class:`~marketlake.ingest.receiver.ZipReceiver`)::
 
     data:  8-byte big-endian length n > 0, then n bytes of the zip
     end:   8 zero bytes, then one byte: 1 = the download is complete and its sha256 equals
@@ -18,27 +18,20 @@ gone (it failed, or finished), what the parent still has for it is dropped.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import secrets
 import shutil
-import socket
-import struct
 import tempfile
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
 from marketlake._closing import AsyncClosing
-from marketlake.errors import UnverifiedStreamError
+from marketlake.ingest.receiver import LENGTH, UNVERIFIED, VERIFIED
 
 logger = logging.getLogger(__name__)
 
-_LENGTH = struct.Struct(">Q")
-_VERIFIED, _UNVERIFIED = b"\x01", b"\x00"
 _TOKEN_BYTES = 16
-_RECEIVE_BUFFER = 1 << 20
 _SEND_BUFFER_HIGH = 8 << 20
 """Bytes the socket transport may hold before the sender waits: large, so that a zip moves in
 a few hundred socket writes rather than a pause and resume per frame."""
@@ -62,13 +55,13 @@ class ZipStream:
     def write(self, chunk: bytes) -> None:
         """Forward the next bytes of the zip (queued until the worker takes them)."""
         if chunk and not self._ended:
-            self._queue.extend((_LENGTH.pack(len(chunk)), chunk))
+            self._queue.extend((LENGTH.pack(len(chunk)), chunk))
             self._more.set()
 
     def close(self, *, verified: bool) -> None:
         """End the stream: the worker may keep its file only when ``verified``."""
         if not self._ended:
-            self._queue.extend((_LENGTH.pack(0), _VERIFIED if verified else _UNVERIFIED))
+            self._queue.extend((LENGTH.pack(0), VERIFIED if verified else UNVERIFIED))
             self._ended = True
             self._more.set()
 
@@ -156,59 +149,3 @@ class HandoffServer(AsyncClosing):
             writer.close()
             return
         stream.attach(writer)
-
-
-class ZipReceiver:
-    """The worker's end: the zip's bytes as they arrive, then the parent's verdict."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._socket = sock
-        self._file = io.BufferedReader(socket.SocketIO(sock, "rb"), _RECEIVE_BUFFER)
-        self._verified: bool | None = None
-
-    @classmethod
-    def connect(cls, address: str, token: str) -> ZipReceiver:
-        """Connect to the parent's hand-off socket and claim the stream ``token``."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(address)
-            sock.sendall(token.encode("ascii") + b"\n")
-        except OSError as exc:
-            sock.close()
-            raise UnverifiedStreamError(f"cannot reach the download to decode: {exc}") from exc
-        return cls(sock)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._file.close()
-        self._socket.close()
-
-    def chunks(self) -> Iterator[bytes]:
-        """The zip's bytes, frame by frame, until the end frame (which sets the verdict)."""
-        while self._verified is None:
-            (length,) = _LENGTH.unpack(self._read(_LENGTH.size))
-            if length == 0:
-                self._verified = self._read(1) == _VERIFIED
-                return
-            yield self._read(length)
-
-    def require_verified(self) -> None:
-        """Read to the end of the stream; raise unless the parent verified the download."""
-        for _ in self.chunks():
-            pass
-        if not self._verified:
-            raise UnverifiedStreamError(
-                "the download was not verified (retried, or its sha256 did not match): "
-                "nothing written"
-            )
-
-    def _read(self, size: int) -> bytes:
-        try:
-            data = self._file.read(size)
-        except OSError as exc:
-            raise UnverifiedStreamError(f"the download stream broke: {exc}") from exc
-        if len(data) < size:
-            raise UnverifiedStreamError("the download stream ended before its end frame")
-        return data

@@ -1,11 +1,12 @@
 """The decode pool: long-lived worker processes, started warm and without stalling the run.
 
 Importing pyarrow costs more than decoding a small file, so workers are started once per run
-and kept. They are forked by multiprocessing's fork server, which :func:`start_forkserver`
-starts early (the CLI calls it before its own imports) with the decoder's modules preloaded:
-pyarrow is imported once, in the server, while the parent plans, and each worker forks from
-it ready to decode. :class:`DecodePool` creates its processes on a thread, so the event loop
-goes on listing and downloading meanwhile.
+and kept. They are forked by multiprocessing's fork server, which
+:func:`~marketlake.ingest.forkserver.start_forkserver` starts early (the command line calls
+it before its own imports) with the decoder's modules preloaded: pyarrow is imported once,
+in the server, while the parent plans, and each worker forks from it ready to decode.
+:class:`DecodePool` creates its processes on a thread, so the event loop goes on listing
+and downloading meanwhile.
 """
 
 from __future__ import annotations
@@ -18,29 +19,17 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Self, TypeVar
 
 from marketlake._closing import AsyncClosing
-from marketlake.ingest.worker import PRELOAD_MODULES, ready, warm_up
+from marketlake.ingest.forkserver import CONTEXT, start_forkserver
+from marketlake.ingest.worker import ready, warm_up
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_CONTEXT = "forkserver"
-
-
-def start_forkserver() -> None:
-    """Start the fork server now, preloading the decoder, unless it already runs.
-
-    Returns at once: the server imports pyarrow in its own process while this one goes on.
-    """
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context(_CONTEXT).set_forkserver_preload(["__main__", *PRELOAD_MODULES])
-    forkserver.ensure_running()
-
 
 def _start_executor(workers: int) -> Executor:
     executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(_CONTEXT), initializer=warm_up
+        max_workers=workers, mp_context=multiprocessing.get_context(CONTEXT), initializer=warm_up
     )
     for _ in range(workers):
         executor.submit(ready)  # creates the processes now, not on the first real job

@@ -36,7 +36,7 @@ from marketlake.source import ArchiveClient, ArchiveListing, SourceConfig
 if TYPE_CHECKING:
     from marketlake.ingest.dispatch import Dispatcher
     from marketlake.ingest.worker import DecodeOutcome
-    from marketlake.ingest.write import WrittenPartition
+    from marketlake.ingest.written import WrittenPartition
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ async def ingest_async(
     watcher = observer or _SilentObserver()
     started, clock = datetime.now(UTC), time.perf_counter()
     if not request.dry_run:
-        from marketlake.ingest.pool import start_forkserver
+        from marketlake.ingest.forkserver import start_forkserver
 
         start_forkserver()  # workers fork from it warm, once the plan needs them
     settings.lake.mkdir(parents=True, exist_ok=True)

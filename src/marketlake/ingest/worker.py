@@ -8,7 +8,8 @@ Two kinds of job reach a worker:
 * a batch of :class:`DecodeJob`: small verified zips, pickled with the job (several per call,
   so that handing a file over costs less than decoding it);
 * one :class:`StreamJob`: a large zip the parent is still downloading, whose bytes the worker
-  reads from the parent's hand-off socket as they arrive (:mod:`marketlake.ingest.handoff`).
+  reads from the parent's hand-off socket as they arrive (:mod:`marketlake.ingest.handoff`,
+  :mod:`marketlake.ingest.receiver`).
   The worker decodes while they come and renames its file into place only after the parent
   reports the download complete and its sha256 equal to the CHECKSUM.
 
@@ -26,21 +27,12 @@ from typing import TYPE_CHECKING
 
 from marketlake.catalog import ArchiveKey
 from marketlake.errors import MarketlakeError
+from marketlake.ingest.forkserver import PRELOAD_MODULES
 
 if TYPE_CHECKING:
-    from marketlake.ingest.write import WrittenPartition
+    from marketlake.ingest.written import WrittenPartition
 
 logger = logging.getLogger(__name__)
-
-PRELOAD_MODULES = (
-    "pyarrow",
-    "pyarrow.compute",
-    "pyarrow.csv",
-    "pyarrow.parquet",
-    "marketlake.ingest.write",
-    "marketlake.ingest.handoff",
-)
-"""What a worker needs, imported once by the fork server so that workers start warm."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +82,7 @@ def run_decode_batch(jobs: Sequence[DecodeJob]) -> list[DecodeOutcome]:
 
 def run_stream_job(job: StreamJob) -> DecodeOutcome:
     """Decode a zip as it streams in from the parent (runs inside a worker process)."""
-    from marketlake.ingest.handoff import ZipReceiver
+    from marketlake.ingest.receiver import ZipReceiver
     from marketlake.ingest.write import decode_stream_to_lake
 
     def decode() -> WrittenPartition:

@@ -42,33 +42,13 @@ from marketlake.ingest.files import TEMP_DIR, TEMP_SUFFIX, fsync_dir, fsync_path
 from marketlake.ingest.parquet import ParquetSink, release_arrow_memory
 from marketlake.ingest.quirks import DuplicateRows, SortOrder, plain_values, sorted_batches
 from marketlake.ingest.unzip import ZipChunks, iter_streamed_member, read_zip_member
+from marketlake.ingest.written import WrittenPartition
 from marketlake.lake.layout import partition_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WrittenPartition:
-    """What one partition write produced.
-
-    ``rows`` is what the lake file holds, ``rows_in_file`` what the CSV held (they differ
-    only where a catalog quirk dropped duplicate rows); ``min_time``/``max_time`` span the
-    dataset's time column (None for an empty file); ``reordered`` says the file was out of
-    order and was sorted; ``repeated_sort_keys`` counts rows whose sort key equals the
-    previous row's (duplicate ids the archive published and the lake keeps).
-    """
-
-    files: tuple[PurePosixPath, ...]
-    rows: int
-    rows_in_file: int
-    min_time: datetime | None
-    max_time: datetime | None
-    bytes_written: int
-    reordered: bool = False
-    repeated_sort_keys: int = 0
 
 
 def decode_to_lake(
