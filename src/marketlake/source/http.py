@@ -36,6 +36,7 @@ from marketlake.catalog import ArchiveKey
 from marketlake.errors import (
     BannedError,
     ChecksumMismatchError,
+    ConfigError,
     HttpStatusError,
     NotFoundError,
     RateLimitedError,
@@ -44,12 +45,14 @@ from marketlake.errors import (
 )
 from marketlake.source._body import Body, body_chunks, read_body
 from marketlake.source._models import BodySink, SourceStats, StreamedFile, VerifiedFile
+from marketlake.source._proxy import ProxyConfigError, ProxyRoutes
 from marketlake.source._retry import backoff_delay, parse_retry_after
 from marketlake.source._transport import (
     HttpClient,
     InvalidURLError,
     PayloadError,
     ProtocolError,
+    ProxyError,
     RedirectError,
     Response,
     TransportError,
@@ -65,10 +68,17 @@ _KEEPALIVE_SECONDS = 30.0
 
 
 def _open_transport(config: SourceConfig) -> HttpClient:
-    """A keep-alive HTTP client asking for raw bodies."""
+    """A keep-alive HTTP client asking for raw bodies, through the environment's proxies."""
     headers = {"User-Agent": config.user_agent, "Accept-Encoding": "identity", "Accept": "*/*"}
+    try:
+        proxies = ProxyRoutes.from_environment()
+    except ProxyConfigError as exc:
+        raise ConfigError(f"{exc} (from the https_proxy/http_proxy/all_proxy variables)") from exc
     return HttpClient(
-        timeout=config.timeout_seconds, headers=headers, keepalive_seconds=_KEEPALIVE_SECONDS
+        timeout=config.timeout_seconds,
+        headers=headers,
+        keepalive_seconds=_KEEPALIVE_SECONDS,
+        proxies=proxies,
     )
 
 
@@ -304,6 +314,9 @@ def _translate(exc: BaseException, url: str) -> SourceError:
         return TransientSourceError(f"timed out ({cause})", url=url)
     if isinstance(exc, RedirectError | InvalidURLError):
         return SourceError(f"request cannot be made ({cause})", url=url)
+    if isinstance(exc, ProxyError):  # 5xx: the proxy could not reach the target, for now
+        kind = TransientSourceError if exc.status >= 500 else SourceError
+        return kind(f"proxy refused the request ({cause})", url=url)
     if isinstance(exc, PayloadError):
         return TransientSourceError(f"truncated or malformed body ({cause})", url=url)
     if isinstance(exc, ProtocolError):  # an answer that is not valid HTTP
