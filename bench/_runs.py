@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from _measure import (
     MIB,
     Machine,
     cpu_seconds_of,
+    loop_probe,
     machine,
     median,
     run_measured,
@@ -43,6 +44,7 @@ class Measurement:
     parent_cpu_seconds: float | None = None
     in_process_seconds: float | None = None
     standin_cpu_seconds: float | None = None
+    loop_mops: float | None = None  # the machine's speed before this repeat (``loop_probe``)
 
     @property
     def mb_per_s(self) -> float:
@@ -221,11 +223,15 @@ def measure_repeats(
     decode-only and pandas references over them."""
     results: list[Measurement] = []
     for repeat in range(1, repeats + 1):
+        probe = loop_probe()
+        print(f"  [{repeat}] machine: Python loop {probe:.1f} M adds/s", flush=True)
+        runs = []
         for case in cases:
             with fresh_lake(work) as lake:
-                results.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
+                runs.append(measure_ingest(mirror.url, mirror.pid, case, repeat, lake))
         if zips:
-            results += [measure_reference(s, zips, repeat, work) for s in ("marketlake", "pandas")]
+            runs += [measure_reference(s, zips, repeat, work) for s in ("marketlake", "pandas")]
+        results += [replace(run, loop_mops=probe) for run in runs]
     return results
 
 

@@ -19,12 +19,12 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import duckdb
 
-from _measure import machine, table, write_results
+from _measure import loop_probe, machine, table, write_results
 from _read_lake import ReadLake, build_lake
 from _read_queries import QUERIES, Engines, Query, check_answers
 from marketlake import Lake
@@ -41,6 +41,7 @@ class QueryResult:
     pandas_ms: float
     runs: int
     sdk_all_ms: tuple[float, ...]
+    loop_mops: float | None = None  # the machine's speed just before (``loop_probe``)
 
     @property
     def met(self) -> bool:
@@ -147,14 +148,17 @@ def main() -> None:
         check_answers(lake, engines, *picks_for(spec, 1, args.seed)[0])
         for query in QUERIES:
             repeats = args.slow_repeats if query.target_ms >= 1000 else args.repeats
+            probe = loop_probe()
             result = measure(
                 query, lake, engines, picks_for(spec, repeats, args.seed), args.pandas_repeats
             )
+            result = replace(result, loop_mops=probe)
             results.append(result)
             load = os.getloadavg()[0]
             print(
                 f"{query.name}: sdk {result.sdk_ms:.1f} ms, duckdb {result.duckdb_ms:.1f} ms,"
-                f" pandas {result.pandas_ms:.1f} ms (load {load:.2f})",
+                f" pandas {result.pandas_ms:.1f} ms (load {load:.2f},"
+                f" Python loop {probe:.1f} M adds/s before)",
                 flush=True,
             )
     rows = [r.row() for r in results]
