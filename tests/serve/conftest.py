@@ -46,6 +46,7 @@ LAKE_CONTENT = (
     Ingested("um", "fundingRate", None, "BTCUSDT", FIRST_DAY, date(2024, 1, 31)),
     Ingested("um", "metrics", None, "BTCUSDT", FIRST_DAY, FIRST_DAY),
     Ingested("spot", "klines", "1m", "BTCUSDT", FIRST_DAY, FIRST_DAY),
+    Ingested("um", "aggTrades", None, "BTCUSDT", FIRST_DAY, FIRST_DAY),
 )
 
 

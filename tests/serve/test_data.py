@@ -116,6 +116,23 @@ def test_other_datasets_equal_the_sdk(client: FlightClient, lake: Lake) -> None:
     _same(metrics, lake.metrics(None, start=JAN_1, end=JAN_2))
 
 
+def test_trade_bars_equal_the_sdk(client: FlightClient, lake: Lake) -> None:
+    day = {"begin": JAN_1, "end": JAN_2}
+    time_bars = client.get_bars("um", "BTCUSDT", interval=15, offset="5m", **day)
+    assert time_bars.height == 96
+    assert time_bars["open_time"][0] == datetime(2024, 1, 1, 0, 5, tzinfo=UTC)  # offset 5m
+    _same(time_bars, lake.bars("BTCUSDT", interval="15m", offset="5m", start=JAN_1, end=JAN_2))
+    volume = client.get_bars("um", "BTCUSDT", volume="250.5", **day)
+    _same(volume, lake.bars("BTCUSDT", volume="250.5", start=JAN_1, end=JAN_2))
+    ticks = client.get_bars("um", ["BTCUSDT"], ticks=500, **day)
+    _same(ticks, lake.bars("BTCUSDT", ticks=500, start=JAN_1, end=JAN_2))
+    rows = lake.agg_trades("BTCUSDT", start=JAN_1, end=JAN_2)
+    assert ticks.height == -(-rows.height // 500) > 1
+    assert ticks["volume"].sum() == volume["volume"].sum() == rows["quantity"].sum()
+    from_first_bar = rows.filter(pl.col("transact_time") >= time_bars["open_time"][0])
+    assert time_bars["volume"].sum() == from_first_bar["quantity"].sum()
+
+
 def test_exginfo_is_the_symbols_table(client: FlightClient, lake: Lake) -> None:
     served = client.get_exginfo("um")
     expected = lake.symbols("um")

@@ -20,6 +20,7 @@ def test_list_available_data_counts_rows_and_spans(client: FlightClient) -> None
     listed = client.list_available_data().sort("name")
     assert listed.select("name", "symbols", "partitions", "rows").rows() == [
         ("spot/klines/1m", 1, 1, 1440),
+        ("um/aggTrades", 1, 1, 1109),
         ("um/fundingRate", 1, 1, 93),
         ("um/klines/1h", 2, 2, 2 * 744),
         ("um/klines/1m", 2, 2, 2 * 44640),
@@ -84,7 +85,13 @@ def test_ping_ready_and_actions(client: FlightClient) -> None:
     ready = client.ready("um")
     assert ready.ready
     by_name = {d.name: d for d in ready.datasets}
-    assert sorted(by_name) == ["um/fundingRate", "um/klines/1h", "um/klines/1m", "um/metrics"]
+    assert sorted(by_name) == [
+        "um/aggTrades",
+        "um/fundingRate",
+        "um/klines/1h",
+        "um/klines/1m",
+        "um/metrics",
+    ]
     minutes = by_name["um/klines/1m"]
     assert (minutes.rows, minutes.symbols) == (89280, 2)
     assert minutes.last == datetime(2024, 1, 31, 23, 59, tzinfo=UTC)

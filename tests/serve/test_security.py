@@ -51,7 +51,7 @@ def test_a_raw_client_without_the_header_is_refused(token_server: RunningServer)
         list(raw.list_flights())
     headers = [(b"authorization", f"Bearer {TOKEN}".encode())]
     listed = list(raw.list_flights(options=flight.FlightCallOptions(headers=headers)))
-    assert len(listed) == 5
+    assert len(listed) == 6
     raw.close()
 
 

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from marketlake.catalog import Market
 from marketlake.errors import TicketError
-from marketlake.serve.ticket import MAX_TICKET_BYTES, Ticket, parse_ticket
+from marketlake.serve.ticket import MAX_TICKET_BYTES, Ticket, TradeBars, parse_ticket
 
 NOW = datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
 BTC = {"kind": "symbol", "market": "um", "symbol": "BTCUSDT", "interval": 5}
+AGG = {"kind": "aggTrades", "market": "um", "symbol": "BTCUSDT"}
 
 
 def _parse(**fields: object) -> Ticket:
@@ -72,6 +73,20 @@ def test_dataset_kinds_exginfo_and_other_kline_datasets() -> None:
     assert (klines.dataset, klines.symbols) == ("klines", None)
 
 
+def test_trades_tickets_may_ask_for_bars() -> None:
+    time_bars = _parse(**AGG, bars={"by": "time", "size": 15}, offset="5m", begin="2024-01-01")
+    assert time_bars.bars == TradeBars("time", "15m")
+    assert (time_bars.interval, time_bars.offset) == (None, timedelta(minutes=5))
+    volume = _parse(**{**AGG, "kind": "trades"}, bars={"by": "volume", "size": "250.5"})
+    assert (volume.dataset, volume.bars) == ("trades", TradeBars("volume", "250.5"))
+    assert _parse(**AGG, bars={"by": "volume", "size": 300}).bars == TradeBars("volume", "300")
+    ticks = _parse(**AGG, bars={"by": "tick", "size": 1000})
+    assert ticks.bars == TradeBars("tick", 1000)
+    assert ticks.bars.to_bars().count == 1000
+    for ticket in (time_bars, volume, ticks):
+        assert parse_ticket(ticket.to_json(), now=NOW) == ticket
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -99,6 +114,20 @@ def test_dataset_kinds_exginfo_and_other_kline_datasets() -> None:
         ({**BTC, "dataset": "trades"}, "kline datasets"),
         ({"kind": "fundingRate", "market": "spot"}, "does not exist in market"),
         ({**BTC, "v": 2}, '"v": 1'),
+        ({**AGG, "bars": {"by": "dollar", "size": 5}}, "time, volume or tick"),
+        ({**AGG, "bars": {"by": "time"}}, '"bars" must be'),
+        ({**AGG, "bars": {"by": "time", "size": 5, "x": 1}}, '"bars" must be'),
+        ({**AGG, "bars": "5m"}, '"bars" must be'),
+        ({**AGG, "bars": {"by": "time", "size": "5 minutes"}}, "not valid"),
+        ({**AGG, "bars": {"by": "volume", "size": 2.5}}, "as a string"),
+        ({**AGG, "bars": {"by": "volume", "size": "1e3"}}, "as a string"),
+        ({**AGG, "bars": {"by": "volume", "size": "0"}}, "must be positive"),
+        ({**AGG, "bars": {"by": "tick", "size": "100"}}, "integer count"),
+        ({**AGG, "bars": {"by": "tick", "size": 0}}, "1..10,000,000"),
+        ({**AGG, "bars": {"by": "tick", "size": 100}, "offset": 1}, '"offset" needs an interval'),
+        ({**AGG, "offset": 1}, '"offset" needs an interval'),
+        ({**AGG, "bars": {"by": "time", "size": "1h"}, "offset": "1h"}, "shorter than"),
+        ({"kind": "metrics", "market": "um", "bars": {"by": "tick", "size": 9}}, "unknown ticket"),
     ],
 )  # fmt: skip
 def test_bad_tickets_are_refused_naming_the_problem(body: dict[str, object], message: str) -> None:

@@ -28,6 +28,7 @@ import pyarrow as pa
 from pyarrow import flight
 
 from marketlake._closing import Closing
+from marketlake.errors import TicketError
 from marketlake.serve.actions import Pong, Readiness
 from marketlake.serve.auth import bearer_header
 from marketlake.serve.config import DEFAULT_HOST, DEFAULT_PORT
@@ -202,6 +203,50 @@ class FlightClient(Closing):
     ) -> pl.DataFrame | pa.Table:
         """Rows of any non-kline dataset (``trades``, ``fundingRate``, ``metrics``, ...)."""
         ticket: dict[str, object] = {"v": TICKET_VERSION, "kind": dataset, "market": market}
+        if symbols is not None:
+            ticket["symbols"] = [symbols] if isinstance(symbols, str) else list(symbols)
+        return self._read({**ticket, **_range(begin, end)}, arrow=arrow)
+
+    @overload
+    def get_bars(
+        self, market: str, symbols: str | Sequence[str] | None = None, *,
+        source: str = ..., interval: IntervalArg | None = ..., volume: str | int | None = ...,
+        ticks: int | None = ..., offset: IntervalArg = ..., begin: TimeArg = ...,
+        end: TimeArg = ..., arrow: Literal[False] = ...,
+    ) -> pl.DataFrame: ...  # fmt: skip
+    @overload
+    def get_bars(
+        self, market: str, symbols: str | Sequence[str] | None = None, *,
+        source: str = ..., interval: IntervalArg | None = ..., volume: str | int | None = ...,
+        ticks: int | None = ..., offset: IntervalArg = ..., begin: TimeArg = ...,
+        end: TimeArg = ..., arrow: Literal[True],
+    ) -> pa.Table: ...  # fmt: skip
+    def get_bars(
+        self, market: str, symbols: str | Sequence[str] | None = None, *,
+        source: str = "aggTrades", interval: IntervalArg | None = None,
+        volume: str | int | None = None, ticks: int | None = None, offset: IntervalArg = 0,
+        begin: TimeArg = None, end: TimeArg = None, arrow: bool = False,
+    ) -> pl.DataFrame | pa.Table:  # fmt: skip
+        """Bars built on the server from ``source`` (``trades`` or ``aggTrades``): exactly one
+        of ``interval`` (time bars, shifted by ``offset``), ``volume`` (a bar per that much
+        base volume, as a string such as ``"250.5"`` or an integer) or ``ticks`` (a bar per
+        that many trades); volume and tick bars are counted from ``begin``."""
+        chosen = [
+            (by, size)
+            for by, size in (("time", interval), ("volume", volume), ("tick", ticks))
+            if size is not None
+        ]
+        if len(chosen) != 1:
+            raise TicketError("give exactly one of interval=, volume= or ticks=")
+        by, size = chosen[0]
+        ticket: dict[str, object] = {
+            "v": TICKET_VERSION,
+            "kind": source,
+            "market": market,
+            "bars": {"by": by, "size": size},
+        }
+        if by == "time" and offset:
+            ticket["offset"] = offset
         if symbols is not None:
             ticket["symbols"] = [symbols] if isinstance(symbols, str) else list(symbols)
         return self._read({**ticket, **_range(begin, end)}, arrow=arrow)

@@ -200,7 +200,10 @@ def _describe(ticket: Ticket) -> str:
         symbols += f",+{len(ticket.symbols) - 3}"
     parts = [ticket.kind, ticket.market.value]
     if ticket.kind != "exginfo":
-        parts += [str(ticket.dataset), symbols, ticket.interval or "-"]
+        shape = ticket.interval or "-"
+        if ticket.bars is not None:
+            shape = f"{ticket.bars.by}:{ticket.bars.size}"
+        parts += [str(ticket.dataset), symbols, shape]
     return " ".join(parts)
 
 

@@ -47,6 +47,7 @@ def read_request(ticket: Ticket) -> ReadRequest:
         start=ticket.begin,
         end=ticket.end,
         complete_only=ticket.complete_only,
+        bars=ticket.bars.to_bars() if ticket.bars is not None else None,
     )
 
 

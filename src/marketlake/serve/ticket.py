@@ -8,7 +8,11 @@ A ticket names what to read, never how (no SQL, no paths)::
 ``kind`` is ``symbol`` (klines of one or more symbols), ``market`` (klines of every symbol of
 a market), ``exginfo`` (the symbols table) or a dataset name (``trades``, ``fundingRate``,
 ``markPriceKlines``, ...; every symbol unless ``symbol``/``symbols`` is given). ``symbol`` and
-``market`` read ``klines`` unless ``dataset`` names another kline dataset. ``interval`` is
+``market`` read ``klines`` unless ``dataset`` names another kline dataset. ``trades`` and
+``aggTrades`` tickets may ask for bars instead of rows: ``"bars": {"by": "time", "size": "5m"}``
+(with an optional ``offset``), ``{"by": "volume", "size": "250.5"}`` (a bar per that much base
+volume; the size a string or an integer, never a JSON float) or ``{"by": "tick", "size": 1000}``
+(a bar per that many trades); volume and tick bars are counted from ``begin``. ``interval`` is
 minutes (an int 1..60) or a string such as ``"4h"``, ``"1d"``; ``offset`` is minutes or a
 string and must be shorter than the interval. ``begin``/``end`` are ISO-8601 dates or
 datetimes (UTC unless an offset is given) or epoch milliseconds; ``end`` defaults to now and
@@ -26,7 +30,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marketlake.catalog import DATASETS, Market, get_dataset
-from marketlake.errors import CatalogError, TicketError
+from marketlake.errors import CatalogError, ReadRequestError, TicketError
+from marketlake.lake.request import BAR_DATASETS, Bars
 
 TICKET_VERSION = 1
 MAX_TICKET_BYTES = 64 * 1024
@@ -39,6 +44,10 @@ _COMMON = frozenset({"v", "kind", "market"})
 _RANGE = frozenset({"begin", "end"})
 _BARS = frozenset({"dataset", "interval", "offset", "complete_only"})
 _SYMBOLS = frozenset({"symbol", "symbols"})
+_TRADE_BARS = frozenset({"bars", "offset"})
+_BAR_FIELDS = frozenset({"by", "size"})
+_BAR_KINDS = ("time", "volume", "tick")
+_DECIMAL_PATTERN = re.compile(r"[0-9]{1,20}(\.[0-9]{1,8})?")
 _SYMBOL_PATTERN = re.compile(r"\w{1,40}")
 _DURATION_PATTERN = re.compile(r"([1-9][0-9]{0,3})(s|m|h|d|w|M|mo)")
 _UNIT_MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 1440, "w": 7 * 1440}
@@ -47,11 +56,26 @@ _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
+class TradeBars:
+    """Bars a ``trades``/``aggTrades`` ticket asks for: ``by`` time, volume or tick, and
+    ``size`` in its canonical form (interval text such as ``"5m"``, a decimal string, or a
+    trade count)."""
+
+    by: str
+    size: str | int
+
+    def to_bars(self) -> Bars:
+        """The read path's bar specification."""
+        return Bars.parse(self.by, self.size)
+
+
+@dataclass(frozen=True)
 class Ticket:
     """One validated Flight request: what to read, for which market, symbols and time range.
 
     ``dataset`` is None only for ``exginfo``; ``symbols`` is None for "every symbol";
-    ``interval`` is the canonical text (``"5m"``, ``"4h"``) or None for raw rows;
+    ``interval`` is the canonical text (``"5m"``, ``"4h"``) or None for raw rows; ``bars``
+    turns trades into bars (``interval`` stays None);
     ``begin``/``end`` are UTC and always resolved (defaults applied), so a ticket handed out
     by ``get_flight_info`` reads the same rows whenever it is redeemed.
     """
@@ -65,6 +89,7 @@ class Ticket:
     begin: datetime | None = None
     end: datetime | None = None
     complete_only: bool = False
+    bars: TradeBars | None = None
 
     def to_json(self) -> bytes:
         """The canonical JSON form (``parse_ticket`` of it gives back an equal ticket)."""
@@ -78,6 +103,10 @@ class Ticket:
             body["interval"] = self.interval
             body["offset"] = _format_minutes(self.offset)
             body["complete_only"] = self.complete_only
+        if self.bars is not None:
+            body["bars"] = {"by": self.bars.by, "size": self.bars.size}
+            if self.bars.by == "time":
+                body["offset"] = _format_minutes(self.offset)
         if self.begin is not None and self.end is not None:
             body["begin"] = _format_time(self.begin)
             body["end"] = _format_time(self.end)
@@ -112,6 +141,11 @@ def ticket_from_mapping(body: Mapping[str, Any], *, now: datetime | None = None)
         raise TicketError('kind "symbol" needs "symbol" or "symbols"')
     begin, end = _time_range(body.get("begin"), body.get("end"), now or datetime.now(UTC))
     interval, offset = _bars(kind, dataset, body)
+    trade_bars = _trade_bars(body)
+    if trade_bars is not None and trade_bars.by == "time":
+        offset = _bar_offset(body, trade_bars)
+    elif "offset" in body and interval is None:
+        raise TicketError('"offset" needs an interval: klines, or "bars" by time')
     return Ticket(
         kind=kind,
         market=market,
@@ -122,6 +156,7 @@ def ticket_from_mapping(body: Mapping[str, Any], *, now: datetime | None = None)
         begin=begin,
         end=end,
         complete_only=_flag(body.get("complete_only", False), "complete_only"),
+        bars=trade_bars,
     )
 
 
@@ -147,7 +182,8 @@ def _allowed_fields(kind: str) -> frozenset[str]:
         symbols = _SYMBOLS if kind == "symbol" else frozenset()
         return _COMMON | _RANGE | _BARS | symbols
     bars = _BARS - {"dataset"} if get_dataset(kind).has_interval else frozenset()
-    return _COMMON | _RANGE | _SYMBOLS | bars
+    trade_bars = _TRADE_BARS if kind in BAR_DATASETS else frozenset()
+    return _COMMON | _RANGE | _SYMBOLS | bars | trade_bars
 
 
 def _refuse_unknown(body: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -215,6 +251,49 @@ def _bars(kind: str, dataset: str, body: Mapping[str, Any]) -> tuple[str | None,
     if length is not None and offset >= length:
         raise TicketError(f"offset {_format_minutes(offset)} must be shorter than {interval}")
     return interval, offset
+
+
+def _trade_bars(body: Mapping[str, Any]) -> TradeBars | None:
+    """The ``bars`` field of a trades ticket, validated and in canonical form."""
+    if "bars" not in body:
+        return None
+    value = body["bars"]
+    if not isinstance(value, dict) or set(value) != _BAR_FIELDS:
+        raise TicketError('"bars" must be {"by": "time"|"volume"|"tick", "size": ...}')
+    by, size = value["by"], value["size"]
+    if by not in _BAR_KINDS:
+        raise TicketError(f'bars "by" must be time, volume or tick, got {by!r}'[:120])
+    bars = TradeBars(by, _bar_size(by, size))
+    try:
+        bars.to_bars()
+    except ReadRequestError as exc:
+        raise TicketError(f"bars: {exc.message}") from None
+    return bars
+
+
+def _bar_size(by: str, size: object) -> str | int:
+    if by == "time":
+        return _interval(size)[0]
+    if by == "tick":
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TicketError(f"tick bars need an integer count of trades, got {size!r}"[:120])
+        return size
+    if isinstance(size, int) and not isinstance(size, bool):
+        return str(size)
+    if isinstance(size, str) and _DECIMAL_PATTERN.fullmatch(size):
+        return size
+    raise TicketError(
+        f'volume bars need a size as a string such as "250.5" (at most 8 decimals) or an'
+        f" integer, got {size!r}"[:160]
+    )
+
+
+def _bar_offset(body: Mapping[str, Any], bars: TradeBars) -> timedelta:
+    offset = _offset(body.get("offset", 0))
+    length = _interval(bars.size)[1]
+    if length is not None and offset >= length:
+        raise TicketError(f"offset {_format_minutes(offset)} must be shorter than {bars.size}")
+    return offset
 
 
 def _interval(value: object) -> tuple[str, timedelta | None]:
