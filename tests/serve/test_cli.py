@@ -132,6 +132,22 @@ def test_symbol_market_and_get_print_the_sdk_values(
     ]  # fmt: skip
 
 
+def test_bars_prints_the_sdks_trade_bars(serving: ServeProcess, served_lake: Path) -> None:
+    with Lake(served_lake) as lake:
+        expected = lake.bars("BTCUSDT", volume="100", start="2024-01-01", end="2024-01-02")
+    code, output = _flight(
+        serving, "bars", "um", "BTCUSDT", "--volume", "100", "--begin", "2024-01-01",
+        "--end", "2024-01-02", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert len(rows) == expected.height > 1
+    assert [r["volume"] for r in rows] == [str(v) for v in expected["volume"].to_list()]
+    code, output = _flight(serving, "bars", "um", "BTCUSDT", "--ticks", "5", "--volume", "1")
+    assert code != 0
+    assert "exactly one of" in output
+
+
 def test_errors_exit_non_zero_with_the_message(serving: ServeProcess) -> None:
     code, output = _flight(serving, "symbol", "um", "BTCUSDT", "61")
     assert code == 1

@@ -211,6 +211,39 @@ def market(
 
 
 @app.command()
+def bars(
+    ctx: typer.Context,
+    market: Annotated[str, typer.Argument(help="spot, um, cm.")],
+    symbols: Annotated[str, typer.Argument(help="One symbol or several: BTCUSDT,ETHUSDT.")],
+    *,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="Time bars: minutes or e.g. 4h.")
+    ] = None,
+    volume: Annotated[
+        str | None, typer.Option("--volume", help="Volume bars: base volume per bar, e.g. 250.5.")
+    ] = None,
+    ticks: Annotated[int | None, typer.Option("--ticks", help="Tick bars: trades per bar.")] = None,
+    source: Annotated[str, typer.Option("--source", help="trades or aggTrades.")] = "aggTrades",
+    offset: OffsetOption = "0",
+    begin: BeginOption = None,
+    end: EndOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    out: OutOption = None,
+) -> None:
+    """Bars built from trades: give one of --interval, --volume or --ticks."""
+    names = [s.strip() for s in symbols.split(",") if s.strip()]
+    frame = _run(
+        ctx,
+        lambda client: client.get_bars(
+            market, names, source=source,
+            interval=_number(interval) if interval is not None else None,
+            volume=volume, ticks=ticks, offset=_number(offset), begin=begin, end=end,
+        ),
+    )  # fmt: skip
+    _emit(frame, output, out)
+
+
+@app.command()
 def exginfo(
     ctx: typer.Context,
     market: Annotated[str, typer.Argument(help="spot, um, cm, option.")],
