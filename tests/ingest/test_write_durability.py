@@ -75,6 +75,22 @@ def test_sync_files_flushes_each_file_and_every_folder_up_to_the_root(
     assert fsynced.index(paths[0]) < fsynced.index(root)  # files before their folders
 
 
+@linux_only
+def test_sync_files_flushes_many_files_once_each_before_any_folder(
+    tmp_path: Path, fsynced: list[Path]
+) -> None:
+    files = [f"symbol=S{index % 7}/day={index}.parquet" for index in range(40)]  # > 16 threads
+    for relative in files:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(b"x")
+    sync_files(tmp_path, files)
+    root = tmp_path.resolve()
+    paths = {root / f for f in files}
+    folders = {root, *(root / f"symbol=S{index}" for index in range(7))}
+    assert sorted(fsynced) == sorted(paths | folders)  # each exactly once
+    assert max(fsynced.index(p) for p in paths) < min(fsynced.index(f) for f in folders)
+
+
 def test_sync_files_refuses_what_is_not_a_lake_file(tmp_path: Path) -> None:
     with pytest.raises(LakeError, match="not a file inside the lake"):
         sync_files(tmp_path, ["../elsewhere.parquet"])

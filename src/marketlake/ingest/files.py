@@ -38,11 +38,24 @@ def sync_files(lake_root: Path, files: Iterable[PurePosixPath | str]) -> None:
     if not paths:
         return
     folders = sorted(_folders_up_to(paths, str(root)))
-    with ThreadPoolExecutor(min(SYNC_THREADS, len(paths)), "marketlake-sync") as pool:
-        list(pool.map(_sync_path, paths))  # the files' data first, then the names in folders
+    threads = min(SYNC_THREADS, len(paths))
+    with ThreadPoolExecutor(threads, "marketlake-sync") as pool:
+        _sync_in(pool, threads, paths)  # the files' data first, then the names in folders
         if os.name == "posix":
-            list(pool.map(_sync_path, folders))
+            _sync_in(pool, threads, folders)
     logger.debug("synced %d files and %d folders under %s", len(paths), len(folders), root)
+
+
+def _sync_in(pool: ThreadPoolExecutor, threads: int, paths: list[str]) -> None:
+    """fsync ``paths`` on ``threads`` threads, each going through its share in turn (one task
+    per thread, not one per path: a future per file cost the parent more than the fsync call)."""
+    shares = [paths[index::threads] for index in range(threads)]
+    list(pool.map(_sync_share, [share for share in shares if share]))
+
+
+def _sync_share(paths: list[str]) -> None:
+    for path in paths:
+        _sync_path(path)
 
 
 def _folders_up_to(paths: Iterable[str], root: str) -> set[str]:
