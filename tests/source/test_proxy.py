@@ -42,8 +42,8 @@ def _address(mirror: MirrorServer) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-async def _fetch(url: str) -> bytes:
-    async with ArchiveClient(fast_config(url, max_retries=0), seed=0) as client:
+async def _fetch(url: str, *, retries: int = 0) -> bytes:
+    async with ArchiveClient(fast_config(url, max_retries=retries), seed=0) as client:
         return (await client.fetch_verified(FIRST)).data
 
 
@@ -88,19 +88,14 @@ def test_credentials_in_the_proxy_url_are_sent_and_a_refusal_is_not_retried(
         monkeypatch.setenv("HTTPS_PROXY", f"http://ana:wrong@{host_port}")
         seen = len(proxy.log.lines)
         with pytest.raises(SourceError) as refused:
-            asyncio.run(_retrying_fetch(f"https://{NAME}"))
+            asyncio.run(_fetch(f"https://{NAME}", retries=3))
     assert not isinstance(refused.value, TransientSourceError)
     assert "HTTP 407" in refused.value.message
     assert "wrong" not in refused.value.message  # credentials never in messages
     assert len(proxy.log.lines) == seen + 1  # refused once, not retried
 
 
-async def _retrying_fetch(url: str) -> bytes:
-    async with ArchiveClient(fast_config(url, max_retries=3), seed=0) as client:
-        return (await client.fetch_verified(FIRST)).data
-
-
-def test_loopback_and_no_proxy_hosts_go_direct(
+def test_loopback_hosts_go_direct(
     samples_mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running_proxy({}) as proxy:

@@ -82,6 +82,25 @@ class Bars:
         return cls(bar_kind, count=size)
 
 
+def chosen_bars(
+    interval: object | None, volume: object | None, ticks: object | None
+) -> tuple[BarKind, object]:
+    """The one bar size given (``interval`` for time bars, ``volume`` or ``ticks``) and its
+    kind; ReadRequestError unless exactly one is given."""
+    given = [
+        (kind, size)
+        for kind, size in (
+            (BarKind.TIME, interval),
+            (BarKind.VOLUME, volume),
+            (BarKind.TICK, ticks),
+        )
+        if size is not None
+    ]
+    if len(given) != 1:
+        raise ReadRequestError("give exactly one of interval=, volume= or ticks=")
+    return given[0]
+
+
 @dataclass(frozen=True)
 class ReadRequest:
     """One read of the lake, validated.

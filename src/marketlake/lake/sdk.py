@@ -27,7 +27,7 @@ from marketlake._closing import Closing
 from marketlake.errors import ReadRequestError
 from marketlake.lake.methods import DatasetMethods, MarketLike, Symbols, TimeLike
 from marketlake.lake.read import LakeReader
-from marketlake.lake.request import Bars, ReadRequest
+from marketlake.lake.request import Bars, ReadRequest, chosen_bars
 from marketlake.lake.sources import RowSource
 from marketlake.manifest.abc import ManifestStore
 from marketlake.settings import Settings
@@ -213,10 +213,6 @@ class Lake(DatasetMethods, Closing):
         """Bars from ``source`` (``trades`` or ``aggTrades``): give exactly one of ``interval``
         (time bars), ``volume`` (a bar per that much base volume) or ``ticks`` (per that many
         trades). Volume and tick bars are counted from ``start``."""
-        given = [(k, v) for k, v in (("time", interval), ("volume", volume), ("tick", ticks))]
-        chosen = [(kind, size) for kind, size in given if size is not None]
-        if len(chosen) != 1:
-            raise ReadRequestError("give exactly one of interval=, volume= or ticks=")
         request = ReadRequest.build(
             market=market,
             dataset=source,
@@ -225,7 +221,7 @@ class Lake(DatasetMethods, Closing):
             start=start,
             end=end,
             exact=exact,
-            bars=Bars.parse(*chosen[0]),
+            bars=Bars.parse(*chosen_bars(interval, volume, ticks)),
         )
         return self._answer(request, lazy)
 

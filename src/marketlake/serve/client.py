@@ -28,7 +28,8 @@ import pyarrow as pa
 from pyarrow import flight
 
 from marketlake._closing import Closing
-from marketlake.errors import TicketError
+from marketlake.errors import ReadRequestError, TicketError
+from marketlake.lake.request import BarKind, chosen_bars
 from marketlake.serve.actions import Pong, Readiness
 from marketlake.serve.auth import bearer_header
 from marketlake.serve.config import DEFAULT_HOST, DEFAULT_PORT
@@ -231,21 +232,17 @@ class FlightClient(Closing):
         of ``interval`` (time bars, shifted by ``offset``), ``volume`` (a bar per that much
         base volume, as a string such as ``"250.5"`` or an integer) or ``ticks`` (a bar per
         that many trades); volume and tick bars are counted from ``begin``."""
-        chosen = [
-            (by, size)
-            for by, size in (("time", interval), ("volume", volume), ("tick", ticks))
-            if size is not None
-        ]
-        if len(chosen) != 1:
-            raise TicketError("give exactly one of interval=, volume= or ticks=")
-        by, size = chosen[0]
+        try:
+            by, size = chosen_bars(interval, volume, ticks)
+        except ReadRequestError as exc:
+            raise TicketError(exc.message) from None
         ticket: dict[str, object] = {
             "v": TICKET_VERSION,
             "kind": source,
             "market": market,
-            "bars": {"by": by, "size": size},
+            "bars": {"by": by.value, "size": size},
         }
-        if by == "time" and offset:
+        if by is BarKind.TIME and offset:
             ticket["offset"] = offset
         if symbols is not None:
             ticket["symbols"] = [symbols] if isinstance(symbols, str) else list(symbols)
