@@ -1,5 +1,5 @@
 """What each process of an ingest imports: the fork server starts before the heavy imports,
-workers do not import asyncio, and the parent does not import the decoder."""
+workers do not import asyncio or numpy, and the parent does not import the decoder."""
 
 from __future__ import annotations
 
@@ -55,3 +55,16 @@ def test_the_command_is_found_after_root_options_and_their_values() -> None:
     assert first_command(["--log-level", "DEBUG", "ingest", "--dry-run"]) == "ingest"
     assert first_command(["--config", "ingest", "status"]) == "status"
     assert first_command(["--help"]) is None
+
+
+def test_the_decoder_loads_without_numpy_and_leaves_it_importable() -> None:
+    code = (
+        "import marketlake.ingest.preload\n"
+        "loaded_with_numpy = 'numpy' in sys.modules\n"
+        "import numpy\n"
+        "assert not loaded_with_numpy and numpy.int64(2) * 3 == 6"
+    )
+    assert _imported_after(code, ("pyarrow.parquet", "marketlake.ingest.write")) == [
+        "marketlake.ingest.write",
+        "pyarrow.parquet",
+    ]

@@ -1,7 +1,7 @@
 """Starting the decoders' fork server, cheaply and as early as possible.
 
 Decode workers fork from multiprocessing's fork server, which imports what decoding needs
-(:data:`PRELOAD_MODULES`: pyarrow above all, about 0.3 s) once, in its own process. The
+(:data:`PRELOAD_MODULES`: pyarrow above all, about 0.1 s) once, in its own process. The
 sooner it starts, the sooner the first worker can decode, so ``python -m marketlake ingest``
 starts it before importing its own command line. This module therefore imports nothing but
 ``multiprocessing``: importing :mod:`marketlake.ingest.pool` (asyncio, the catalog) first
@@ -15,15 +15,9 @@ import multiprocessing
 CONTEXT = "forkserver"
 """The multiprocessing start method of the decode pool."""
 
-PRELOAD_MODULES = (
-    "pyarrow",
-    "pyarrow.compute",
-    "pyarrow.csv",
-    "pyarrow.parquet",
-    "marketlake.ingest.write",
-    "marketlake.ingest.receiver",
-)
-"""What a worker needs, imported once by the fork server so that workers start warm."""
+PRELOAD_MODULES = ("marketlake.ingest.preload",)
+"""What a worker needs, imported once by the fork server so that workers start warm:
+:mod:`marketlake.ingest.preload` imports the decoder (pyarrow without numpy)."""
 
 
 def start_forkserver() -> None:
