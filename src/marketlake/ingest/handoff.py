@@ -21,6 +21,7 @@ import asyncio
 import logging
 import secrets
 import shutil
+import socket
 import tempfile
 from collections import deque
 from pathlib import Path
@@ -35,6 +36,11 @@ _TOKEN_BYTES = 16
 _SEND_BUFFER_HIGH = 8 << 20
 """Bytes the socket transport may hold before the sender waits: large, so that a zip moves in
 a few hundred socket writes rather than a pause and resume per frame."""
+_SOCKET_SEND_BUFFER = 4 << 20
+"""The kernel's send buffer asked for the hand-off socket (Linux caps it at ``wmem_max``).
+With the default 208 KiB, a 1 MiB frame took several sends, each wait for the worker a trip
+through the event loop: 4 MiB cut the parent's CPU for the 68.6 MB zip from 0.175 to
+0.151 s (eight interleaved pairs)."""
 
 
 class ZipStream:
@@ -68,6 +74,7 @@ class ZipStream:
     def attach(self, writer: asyncio.StreamWriter) -> None:
         """The worker connected: send what is queued, and the rest as it comes."""
         self.claimed = True
+        _enlarge_send_buffer(writer)
         self._sender = asyncio.ensure_future(self._send(writer))
 
     def drop(self) -> None:
@@ -149,3 +156,13 @@ class HandoffServer(AsyncClosing):
             writer.close()
             return
         stream.attach(writer)
+
+
+def _enlarge_send_buffer(writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_SEND_BUFFER)
+    except OSError as exc:  # a platform without the option: the default buffer works too
+        logger.debug("hand-off send buffer left as it is: %s", exc)
