@@ -1,5 +1,6 @@
 """What each process of an ingest imports: the fork server starts before the heavy imports,
-workers do not import asyncio or numpy, and the parent does not import the decoder."""
+the server preloads the decoder without numpy, workers do not import asyncio, and the parent
+does not import the decoder."""
 
 from __future__ import annotations
 

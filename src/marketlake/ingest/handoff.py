@@ -38,8 +38,8 @@ _SEND_BUFFER_HIGH = 8 << 20
 a few hundred socket writes rather than a pause and resume per frame."""
 _SOCKET_SEND_BUFFER = 4 << 20
 """The kernel's send buffer asked for the hand-off socket (Linux caps it at ``wmem_max``).
-With the default 208 KiB, a 1 MiB frame took several sends, each wait for the worker a trip
-through the event loop: 4 MiB cut the parent's CPU for the 68.6 MB zip from 0.175 to
+With the default 208 KiB, a 1 MiB frame took several sends, and each wait for the worker cost
+a trip through the event loop: 4 MiB cut the parent's CPU for the 68.6 MB zip from 0.175 to
 0.151 s (eight interleaved pairs)."""
 
 

@@ -9,7 +9,8 @@ and numpy is importable again once they are: a library that wants it later (Duck
 worker sorts interleaved trades) imports it then. pyarrow, having started without numpy,
 does not convert numpy arrays or scalars; nothing in a worker gives it any.
 
-Importing this module where pyarrow or numpy is already loaded just imports the modules.
+numpy has been optional for pyarrow since 16, the oldest the project accepts. Importing this
+module where pyarrow or numpy is already loaded just imports the modules.
 """
 
 from __future__ import annotations
