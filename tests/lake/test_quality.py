@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +25,7 @@ from tests.lake.gap_support import Job, build_lake
 from tests.support.truth import csv_rows
 
 NOW = date(2026, 11, 21)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 AGG = "data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2022-09-{}.zip"
 TRADES = "data/futures/um/daily/trades/ETHUSDT/ETHUSDT-trades-2023-06-{}.zip"
 LIQUIDATIONS = (
@@ -95,6 +96,27 @@ def test_a_trade_id_jump_is_one_gap_and_the_days_link_up(
     assert day.ids_missing_before == jumped[0] - before[-1] - 1 == 0
     assert (quality["2023-06-13"].id_gaps, quality["2023-06-13"].missing_ids) == (0, 0)
     assert quality["2023-06-13"].ids_missing_before is None  # nothing before it in the range
+
+
+def test_a_trade_id_jump_is_a_gap_inside_the_file_between_the_trades_around_it(
+    lake: Lake, archive: GeneratedArchive
+) -> None:
+    job, key = JOBS[1], TRADES.format(14)
+    data = archive.read(key)
+    assert data is not None
+    rows = csv_rows(data)  # um trades: id, price, qty, quote_qty, time (ms), is_buyer_maker
+    at = next(i for i in range(1, len(rows)) if int(rows[i][0]) - int(rows[i - 1][0]) > 1)
+    before, after = (EPOCH + timedelta(milliseconds=int(rows[i][4])) for i in (at - 1, at))
+    first, last = int(rows[at - 1][0]) + 1, int(rows[at][0]) - 1
+    report = lake.gap_report(
+        job.market, job.dataset, job.symbols, job.interval, start=job.start, end=job.end, now=NOW
+    )
+    (gap,) = report.gaps
+    assert (gap.start, gap.end, gap.kind.value, gap.keys, gap.missing_rows) == (
+        before, max(after, before + timedelta(microseconds=1)), "inside_file", (key,), 1_000,
+    )  # fmt: skip
+    assert gap.detail == f"ids {first}-{last} missing inside the file (outage or defect)"
+    assert last - first + 1 == 1_000
 
 
 def test_rows_the_ingest_dropped_as_duplicates_are_reported(

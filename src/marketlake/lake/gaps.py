@@ -41,6 +41,7 @@ from marketlake.lake.gap_rules import (
 )
 from marketlake.lake.quality import (
     Cadence,
+    IdJump,
     PartitionQuality,
     PartitionRows,
     cadence_of,
@@ -263,7 +264,7 @@ class _Analysis:
 
     def _inside_runs(self, ctx: DayContext) -> list[Gap]:
         if self.cadence is None:
-            return []
+            return [_id_gap(k, jump) for k, rows in self.rows.items() for jump in rows.id_jumps]
         spans: list[Gap] = []
         for key, rows in self.rows.items():
             days = [d for d in open_days(rows) if self.first_day <= d <= self.last_day]
@@ -307,6 +308,15 @@ class _Analysis:
         days = [d for d in _days(record.key) if d in expected_days]
         expected = sum(len(self.cadence.day_times(d)) for d in days)
         return expected, len(missing_times(self.cadence, days, rows.times))
+
+
+def _id_gap(key: ArchiveKey, jump: IdJump) -> Gap:
+    """The span of ids skipped inside a file: from the row before them to the row after."""
+    start = _EPOCH + timedelta(microseconds=jump.before_us)
+    end = _EPOCH + timedelta(microseconds=max(jump.after_us, jump.before_us + 1))
+    last = jump.first_missing + jump.missing - 1
+    detail = f"ids {jump.first_missing}-{last} missing inside the file (outage or defect)"
+    return Gap(start, end, GapKind.INSIDE_FILE, detail, (key.zip_key,), jump.missing)
 
 
 def _covering(

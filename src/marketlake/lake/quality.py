@@ -5,7 +5,9 @@ Datasets with a fixed cadence have an expected grid of times per UTC day (klines
 interval, ``3d``/``1w``/``1mo`` bars on their aligned open days; metrics: every 5 minutes);
 the grid gives expected and missing rows, and the runs of missing times inside a file.
 Every dataset gets duplicates (rows whose identity repeats an earlier row), out-of-order rows
-(an order key below the previous row's) and, for trades and aggTrades, id continuity.
+(an order key below the previous row's) and, for trades and aggTrades, id continuity: each
+jump of the id inside a file is kept with the times of the rows around it, so that the ids it
+skips are a span of the gap report even though trades have no cadence.
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ def cadence_of(dataset: str, interval: str | None) -> Cadence | None:
 
 
 @dataclass(frozen=True)
+class IdJump:
+    """Ids skipped inside a file: ``missing`` ids from ``first_missing`` on, between the row at
+    ``before_us`` (the last before them) and the row at ``after_us`` (the first after)."""
+
+    before_us: int
+    after_us: int
+    first_missing: int
+    missing: int
+
+
+@dataclass(frozen=True)
 class PartitionRows:
     """The rows of one done partition, reduced to what the checks need."""
 
@@ -106,6 +119,7 @@ class PartitionRows:
     last_id: int | None = None
     id_gaps: int | None = None
     missing_ids: int | None = None
+    id_jumps: tuple[IdJump, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,16 +164,19 @@ def read_partition(lake: Path, record: PartitionRecord) -> PartitionRows:
         times = times.cast(pl.Datetime("us", "UTC"))
     identity = list(_IDENTITY.get(dataset, ("open_time",) if spec.has_interval else columns))
     order = frame.get_column(spec.sort_column or spec.time_column)
-    first_id, last_id, id_gaps, missing_ids = _id_continuity(frame, _IDS.get(dataset))
+    times_us = times.dt.epoch("us").to_numpy().astype(np.int64)
+    ids = _ids(frame, _IDS.get(dataset))
+    jumps = _id_jumps(ids, times_us) if ids is not None else ()
     return PartitionRows(
         record=record,
-        times=times.dt.epoch("us").to_numpy().astype(np.int64),
+        times=times_us,
         duplicates=frame.height - frame.select(identity).n_unique() if frame.height else 0,
         out_of_order=_descents(order),
-        first_id=first_id,
-        last_id=last_id,
-        id_gaps=id_gaps,
-        missing_ids=missing_ids,
+        first_id=int(ids[0]) if ids is not None else None,
+        last_id=int(ids[-1]) if ids is not None else None,
+        id_gaps=len(jumps) if ids is not None else None,
+        missing_ids=sum(j.missing for j in jumps) if ids is not None else None,
+        id_jumps=jumps,
     )
 
 
@@ -266,16 +283,26 @@ def _descents(order: pl.Series) -> int:
     return int((order.slice(1) < order.slice(0, order.len() - 1)).sum())
 
 
-def _id_continuity(
-    frame: pl.DataFrame, column: str | None
-) -> tuple[int | None, int | None, int | None, int | None]:
-    """First id, last id, jumps of more than one, and ids skipped by those jumps."""
+def _ids(frame: pl.DataFrame, column: str | None) -> npt.NDArray[np.int64] | None:
+    """The id column in file order (None: the dataset has no ids, or the file no rows)."""
     if column is None or frame.height == 0:
-        return None, None, None, None
-    ids = frame.get_column(column).to_numpy().astype(np.int64)
+        return None
+    ids: npt.NDArray[np.int64] = frame.get_column(column).to_numpy().astype(np.int64)
+    return ids
+
+
+def _id_jumps(ids: npt.NDArray[np.int64], times_us: Times) -> tuple[IdJump, ...]:
+    """Every step of more than one between consecutive ids, with the times around it."""
     steps = np.diff(ids)
-    jumps = steps[steps > 1]
-    return int(ids[0]), int(ids[-1]), len(jumps), int((jumps - 1).sum())
+    return tuple(
+        IdJump(
+            before_us=int(times_us[at]),
+            after_us=int(times_us[at + 1]),
+            first_missing=int(ids[at]) + 1,
+            missing=int(steps[at]) - 1,
+        )
+        for at in np.flatnonzero(steps > 1).tolist()
+    )
 
 
 def _aligned_open_day(interval: Interval, day: date) -> bool:
