@@ -28,6 +28,7 @@ NOW = date(2026, 11, 21)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 AGG = "data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2022-09-{}.zip"
 TRADES = "data/futures/um/daily/trades/ETHUSDT/ETHUSDT-trades-2023-06-{}.zip"
+ETH_AGG = "data/futures/um/daily/aggTrades/ETHUSDT/ETHUSDT-aggTrades-2023-06-14.zip"
 LIQUIDATIONS = (
     "data/futures/um/daily/liquidationSnapshot/BTCUSDT/BTCUSDT-liquidationSnapshot-2023-07-01.zip"
 )
@@ -37,6 +38,7 @@ JOBS = (
     Job("um", "liquidationSnapshot", None, "BTCUSDT", date(2023, 7, 1), date(2023, 7, 1)),
     Job("um", "metrics", None, "BTCUSDT", date(2022, 1, 10), date(2022, 1, 10)),
     Job("spot", "klines", "1m", "BTCUSDT", date(2023, 3, 24), date(2023, 3, 24)),
+    Job("um", "aggTrades", None, "ETHUSDT", date(2023, 6, 14), date(2023, 6, 14)),
 )
 
 
@@ -79,6 +81,7 @@ def test_duplicated_agg_trades_are_counted_and_kept(lake: Lake, archive: Generat
             0,
         )
         assert (summary.first_id, summary.last_id) == (ids[0], ids[-1])
+        assert summary.missing_trade_ids == 0  # a repeated row skips no trade id
     assert quality["2022-09-04"].duplicates == 0
     assert quality["2022-09-05"].duplicates is not None and quality["2022-09-05"].duplicates > 0
 
@@ -117,6 +120,31 @@ def test_a_trade_id_jump_is_a_gap_inside_the_file_between_the_trades_around_it(
     )  # fmt: skip
     assert gap.detail == f"ids {first}-{last} missing inside the file (outage or defect)"
     assert last - first + 1 == 1_000
+
+
+def test_trade_ids_skipped_between_aggregate_trades_are_a_gap_and_counted(
+    lake: Lake, archive: GeneratedArchive
+) -> None:
+    data = archive.read(ETH_AGG)
+    assert data is not None
+    rows = csv_rows(data)  # agg id, price, qty, first trade id, last trade id, time (ms), maker
+    at = next(i for i in range(1, len(rows)) if int(rows[i][3]) - int(rows[i - 1][4]) > 1)
+    before, after = (EPOCH + timedelta(milliseconds=int(rows[i][5])) for i in (at - 1, at))
+    first, last = int(rows[at - 1][4]) + 1, int(rows[at][3]) - 1
+    agg_ids = [int(row[0]) for row in rows]
+    assert agg_ids == list(range(agg_ids[0], agg_ids[0] + len(rows)))  # aggregate ids unbroken
+    job = JOBS[5]
+    report = lake.gap_report(
+        job.market, job.dataset, job.symbols, job.interval, start=job.start, end=job.end, now=NOW
+    )
+    (gap,) = report.gaps
+    assert (gap.start, gap.end, gap.kind.value, gap.keys, gap.missing_rows) == (
+        before, max(after, before + timedelta(microseconds=1)), "inside_file", (ETH_AGG,), 1_000,
+    )  # fmt: skip
+    assert gap.detail == f"trade ids {first}-{last} missing inside the file (outage or defect)"
+    (day,) = report.quality
+    assert (day.id_gaps, day.missing_ids, day.missing_trade_ids) == (0, 0, 1_000)
+    assert report.quality_frame()["missing_trade_ids"].to_list() == [1_000]
 
 
 def test_rows_the_ingest_dropped_as_duplicates_are_reported(

@@ -26,7 +26,7 @@ _DATE = ["%Y-%m-%d"]
 GAP_TABLE = ("symbol", "start", "end", "kind", "missing_rows", "detail", "keys")
 QUALITY_TABLE = (
     "key", "status", "rows", "expected_rows", "missing_rows", "duplicates", "dropped_duplicates",
-    "out_of_order", "id_gaps", "missing_ids", "ids_missing_before",
+    "out_of_order", "id_gaps", "missing_ids", "missing_trade_ids", "ids_missing_before",
 )  # fmt: skip
 
 

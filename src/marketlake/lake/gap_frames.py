@@ -47,7 +47,7 @@ def quality_frame(report: GapReport) -> pl.DataFrame:
     integers = (
         "rows", "rows_in_file", "dropped_duplicates", "expected_rows", "missing_rows",
         "duplicates", "out_of_order", "first_id", "last_id", "id_gaps", "missing_ids",
-        "ids_missing_before",
+        "missing_trade_ids", "ids_missing_before",
     )  # fmt: skip
     schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "key": pl.String, "period": pl.String, "date": pl.String, "status": pl.String,

@@ -315,7 +315,7 @@ def _id_gap(key: ArchiveKey, jump: IdJump) -> Gap:
     start = _EPOCH + timedelta(microseconds=jump.before_us)
     end = _EPOCH + timedelta(microseconds=max(jump.after_us, jump.before_us + 1))
     last = jump.first_missing + jump.missing - 1
-    detail = f"ids {jump.first_missing}-{last} missing inside the file (outage or defect)"
+    detail = f"{jump.what} {jump.first_missing}-{last} missing inside the file (outage or defect)"
     return Gap(start, end, GapKind.INSIDE_FILE, detail, (key.zip_key,), jump.missing)
 
 

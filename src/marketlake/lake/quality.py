@@ -45,6 +45,8 @@ _IDENTITY = {
 }
 """Columns that tell two rows apart (klines: open_time; liquidationSnapshot: the whole row)."""
 _IDS = {"trades": "id", "aggTrades": "agg_trade_id"}
+_TRADE_RANGES = {"aggTrades": ("first_trade_id", "last_trade_id")}
+"""The trade ids each aggregate trade covers: consecutive rows cover consecutive ranges."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,14 @@ def cadence_of(dataset: str, interval: str | None) -> Cadence | None:
 @dataclass(frozen=True)
 class IdJump:
     """Ids skipped inside a file: ``missing`` ids from ``first_missing`` on, between the row at
-    ``before_us`` (the last before them) and the row at ``after_us`` (the first after)."""
+    ``before_us`` (the last before them) and the row at ``after_us`` (the first after).
+    ``what`` names the ids: the rows' own, or (aggTrades) the trade ids they cover."""
 
     before_us: int
     after_us: int
     first_missing: int
     missing: int
+    what: str = "ids"
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class PartitionRows:
     last_id: int | None = None
     id_gaps: int | None = None
     missing_ids: int | None = None
+    missing_trade_ids: int | None = None
     id_jumps: tuple[IdJump, ...] = ()
 
 
@@ -143,6 +148,7 @@ class PartitionQuality:
     last_id: int | None = None
     id_gaps: int | None = None
     missing_ids: int | None = None
+    missing_trade_ids: int | None = None
     ids_missing_before: int | None = None
 
 
@@ -167,6 +173,7 @@ def read_partition(lake: Path, record: PartitionRecord) -> PartitionRows:
     times_us = times.dt.epoch("us").to_numpy().astype(np.int64)
     ids = _ids(frame, _IDS.get(dataset))
     jumps = _id_jumps(ids, times_us) if ids is not None else ()
+    trade_jumps = _trade_id_jumps(frame, _TRADE_RANGES.get(dataset), times_us)
     return PartitionRows(
         record=record,
         times=times_us,
@@ -176,7 +183,8 @@ def read_partition(lake: Path, record: PartitionRecord) -> PartitionRows:
         last_id=int(ids[-1]) if ids is not None else None,
         id_gaps=len(jumps) if ids is not None else None,
         missing_ids=sum(j.missing for j in jumps) if ids is not None else None,
-        id_jumps=jumps,
+        missing_trade_ids=None if trade_jumps is None else sum(j.missing for j in trade_jumps),
+        id_jumps=tuple(sorted((*jumps, *(trade_jumps or ())), key=lambda j: j.before_us)),
     )
 
 
@@ -246,7 +254,7 @@ def quality_of(
         expected_rows=expected, missing_rows=missing, duplicates=rows.duplicates,
         out_of_order=rows.out_of_order, first_time=record.min_time, last_time=record.max_time,
         first_id=rows.first_id, last_id=rows.last_id, id_gaps=rows.id_gaps,
-        missing_ids=rows.missing_ids,
+        missing_ids=rows.missing_ids, missing_trade_ids=rows.missing_trade_ids,
     )  # fmt: skip
 
 
@@ -273,6 +281,7 @@ def _columns(market: Market, dataset: str) -> list[str]:
         return names
     wanted = {spec.time_column, spec.sort_column or spec.time_column, "open_time"}
     wanted.update(_IDENTITY.get(dataset, ()))
+    wanted.update(_TRADE_RANGES.get(dataset, ()))
     return [name for name in names if name in wanted]
 
 
@@ -300,6 +309,29 @@ def _id_jumps(ids: npt.NDArray[np.int64], times_us: Times) -> tuple[IdJump, ...]
             after_us=int(times_us[at + 1]),
             first_missing=int(ids[at]) + 1,
             missing=int(steps[at]) - 1,
+        )
+        for at in np.flatnonzero(steps > 1).tolist()
+    )
+
+
+def _trade_id_jumps(
+    frame: pl.DataFrame, columns: tuple[str, str] | None, times_us: Times
+) -> tuple[IdJump, ...] | None:
+    """Trade ids skipped between consecutive aggregate trades (None: no trade ranges)."""
+    if columns is None:
+        return None
+    if frame.height < 2:
+        return ()
+    first = frame.get_column(columns[0]).to_numpy().astype(np.int64)
+    last = frame.get_column(columns[1]).to_numpy().astype(np.int64)
+    steps = first[1:] - last[:-1]
+    return tuple(
+        IdJump(
+            before_us=int(times_us[at]),
+            after_us=int(times_us[at + 1]),
+            first_missing=int(last[at]) + 1,
+            missing=int(steps[at]) - 1,
+            what="trade ids",
         )
         for at in np.flatnonzero(steps > 1).tolist()
     )
