@@ -6,8 +6,9 @@ interval, ``3d``/``1w``/``1mo`` bars on their aligned open days; metrics: every 
 the grid gives expected and missing rows, and the runs of missing times inside a file.
 Every dataset gets duplicates (rows whose identity repeats an earlier row), out-of-order rows
 (an order key below the previous row's) and, for trades and aggTrades, id continuity: each
-jump of the id inside a file is kept with the times of the rows around it, so that the ids it
-skips are a span of the gap report even though trades have no cadence.
+jump of the id inside a file (and, for aggTrades, each run of trade ids between one row's last
+trade id and the next row's first) is kept with the times of the rows around it, so that the
+ids it skips are a span of the gap report even though trades have no cadence.
 """
 
 from __future__ import annotations
@@ -302,36 +303,32 @@ def _ids(frame: pl.DataFrame, column: str | None) -> npt.NDArray[np.int64] | Non
 
 def _id_jumps(ids: npt.NDArray[np.int64], times_us: Times) -> tuple[IdJump, ...]:
     """Every step of more than one between consecutive ids, with the times around it."""
-    steps = np.diff(ids)
-    return tuple(
-        IdJump(
-            before_us=int(times_us[at]),
-            after_us=int(times_us[at + 1]),
-            first_missing=int(ids[at]) + 1,
-            missing=int(steps[at]) - 1,
-        )
-        for at in np.flatnonzero(steps > 1).tolist()
-    )
+    return _skipped(ids, ids, times_us, "ids")
 
 
 def _trade_id_jumps(
     frame: pl.DataFrame, columns: tuple[str, str] | None, times_us: Times
 ) -> tuple[IdJump, ...] | None:
-    """Trade ids skipped between consecutive aggregate trades (None: no trade ranges)."""
-    if columns is None:
+    """Trade ids skipped between consecutive aggregate trades (None: no trade ranges, or no
+    rows)."""
+    firsts, lasts = (_ids(frame, name) for name in columns or (None, None))
+    if firsts is None or lasts is None:
         return None
-    if frame.height < 2:
-        return ()
-    first = frame.get_column(columns[0]).to_numpy().astype(np.int64)
-    last = frame.get_column(columns[1]).to_numpy().astype(np.int64)
-    steps = first[1:] - last[:-1]
+    return _skipped(lasts, firsts, times_us, "trade ids")
+
+
+def _skipped(
+    ends: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], times_us: Times, what: str
+) -> tuple[IdJump, ...]:
+    """The ids between each row's end and the next row's start, where there are any."""
+    steps = starts[1:] - ends[:-1]
     return tuple(
         IdJump(
             before_us=int(times_us[at]),
             after_us=int(times_us[at + 1]),
-            first_missing=int(last[at]) + 1,
+            first_missing=int(ends[at]) + 1,
             missing=int(steps[at]) - 1,
-            what="trade ids",
+            what=what,
         )
         for at in np.flatnonzero(steps > 1).tolist()
     )
