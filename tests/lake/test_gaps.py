@@ -4,7 +4,7 @@ discontinued datasets, 404s (never published, or listed and gone), unpublished d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,19 @@ from marketlake.manifest import open_manifest
 from marketlake.mirror import run_mirror
 from marketlake.mirror.generate import GeneratedArchive
 from marketlake.settings import Settings
-from tests.lake.gap_support import DEAD_URL, GoneOnDownload, Job, build_lake, spans, utc
+from tests.lake.gap_support import (
+    DEAD_URL,
+    CutShort,
+    GoneOnDownload,
+    Job,
+    build_lake,
+    spans,
+    utc,
+)
+from tests.support.truth import csv_rows
 
 LATE = date(2026, 11, 21)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLY = date(2020, 3, 20)
 GONE = "data/spot/daily/klines/BTCUSDT/1d/BTCUSDT-1d-2024-02-10.zip"
 LATE_JOBS = (
@@ -233,3 +243,42 @@ def test_lake_gaps_is_a_frame_and_refuses_injection_attempts(late: tuple[Path, s
                     arguments["market"], arguments["dataset"], arguments["symbol"],
                     arguments["interval"], start=arguments["start"], now=LATE,
                 )  # fmt: skip
+
+
+SHORT_DAY = "data/futures/um/daily/trades/ETHUSDT/ETHUSDT-trades-2023-06-13.zip"
+NEXT_DAY = "data/futures/um/daily/trades/ETHUSDT/ETHUSDT-trades-2023-06-14.zip"
+KEPT_ROWS = 1_500
+
+
+def test_ids_missing_between_the_files_of_two_days_are_one_gap(tmp_path: Path) -> None:
+    """um ETHUSDT trades of 2023-06-13 published short (its first 1,500 trades): the ids it
+    lacks, up to 06-14's first trade, are a span from its last trade to 06-14's first."""
+    generated = GeneratedArchive(now=LATE, big=False)
+    whole, next_day = (csv_rows(_zip(generated, key)) for key in (SHORT_DAY, NEXT_DAY))
+    last_kept, first_next = whole[KEPT_ROWS - 1], next_day[0]  # id, ..., time (ms) at 4
+    assert int(first_next[0]) == int(whole[-1][0]) + 1  # the whole files join up
+    job = Job("um", "trades", None, "ETHUSDT", date(2023, 6, 13), date(2023, 6, 14))
+    with run_mirror(CutShort(generated, SHORT_DAY, KEPT_ROWS)) as mirror:
+        assert [r.failed for r in build_lake(mirror.base_url, tmp_path, [job])] == [0]
+        report = _gaps((tmp_path, mirror.base_url), "um", "trades", "ETHUSDT", None,
+                       date(2023, 6, 13), date(2023, 6, 14))  # fmt: skip
+    between = report.gaps[0]
+    first, last = int(last_kept[0]) + 1, int(first_next[0]) - 1
+    assert spans(report)[0] == (
+        EPOCH + timedelta(milliseconds=int(last_kept[4])),
+        EPOCH + timedelta(milliseconds=int(first_next[4])),
+        "inside_file", (SHORT_DAY, NEXT_DAY), len(whole) - KEPT_ROWS,
+    )  # fmt: skip
+    assert between.detail == f"ids {first}-{last} missing between two files (outage or defect)"
+    ids = [int(row[0]) for row in next_day]
+    jump = next(i for i in range(1, len(ids)) if ids[i] - ids[i - 1] > 1)  # the day's own gap
+    inside = f"ids {ids[jump - 1] + 1}-{ids[jump] - 1} missing inside the file (outage or defect)"
+    assert [g.detail for g in report.gaps[1:]] == [inside]
+    day = {q.date: q for q in report.quality}["2023-06-14"]
+    assert day.ids_missing_before == len(whole) - KEPT_ROWS
+
+
+def _zip(archive: GeneratedArchive, key: str) -> bytes:
+    data = archive.read(key)
+    assert data is not None
+    return data

@@ -15,8 +15,9 @@ Whole partitions are analysed (a month for a monthly file), spans are clipped to
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -264,7 +265,8 @@ class _Analysis:
 
     def _inside_runs(self, ctx: DayContext) -> list[Gap]:
         if self.cadence is None:
-            return [_id_gap(k, jump) for k, rows in self.rows.items() for jump in rows.id_jumps]
+            inside = [_id_gap(k, jump) for k, rows in self.rows.items() for jump in rows.id_jumps]
+            return inside + _id_breaks(self.rows.values())
         spans: list[Gap] = []
         for key, rows in self.rows.items():
             days = [d for d in open_days(rows) if self.first_day <= d <= self.last_day]
@@ -317,6 +319,26 @@ def _id_gap(key: ArchiveKey, jump: IdJump) -> Gap:
     last = jump.first_missing + jump.missing - 1
     detail = f"{jump.what} {jump.first_missing}-{last} missing inside the file (outage or defect)"
     return Gap(start, end, GapKind.INSIDE_FILE, detail, (key.zip_key,), jump.missing)
+
+
+def _id_breaks(partitions: Iterable[PartitionRows]) -> list[Gap]:
+    """Ids skipped between files of consecutive days: from the last row of one file to the first
+    row of the next (the first file was cut short, or the exchange lost trades at midnight)."""
+    ordered = sorted(partitions, key=lambda rows: rows.record.key.first_day)
+    spans: list[Gap] = []
+    for before, after in itertools.pairwise(ordered):
+        if before.last_id is None or after.first_id is None:
+            continue
+        first, last = before.last_id + 1, after.first_id - 1
+        adjacent = after.record.key.first_day == before.record.key.last_day + timedelta(days=1)
+        if last >= first and adjacent:
+            since = int(before.times[-1])
+            start = _EPOCH + timedelta(microseconds=since)
+            end = _EPOCH + timedelta(microseconds=max(int(after.times[0]), since + 1))
+            detail = f"ids {first}-{last} missing between two files (outage or defect)"
+            keys = (before.record.key.zip_key, after.record.key.zip_key)
+            spans.append(Gap(start, end, GapKind.INSIDE_FILE, detail, keys, last - first + 1))
+    return spans
 
 
 def _covering(
