@@ -15,6 +15,7 @@ import pytest
 
 from marketlake import Lake
 from marketlake.catalog import ArchiveKey
+from marketlake.lake.gaps import GapReport
 from marketlake.lake.quality import PartitionQuality
 from marketlake.manifest import open_manifest
 from marketlake.manifest.models import PartitionRecord, PartitionStatus
@@ -56,17 +57,30 @@ def lake(archive: GeneratedArchive, tmp_path_factory: pytest.TempPathFactory) ->
             yield opened
 
 
-def _quality(lake: Lake, job: Job) -> dict[str, PartitionQuality]:
-    report = lake.gap_report(
+def _report(lake: Lake, job: Job) -> GapReport:
+    return lake.gap_report(
         job.market, job.dataset, job.symbols, job.interval, start=job.start, end=job.end, now=NOW
     )
-    return {q.date: q for q in report.quality}
+
+
+def _quality(lake: Lake, job: Job) -> dict[str, PartitionQuality]:
+    return {q.date: q for q in _report(lake, job).quality}
+
+
+def _rows(archive: GeneratedArchive, key: str) -> list[list[str]]:
+    data = archive.read(key)
+    assert data is not None
+    return csv_rows(data)
+
+
+def _around(rows: list[list[str]], at: int, time_index: int) -> tuple[datetime, datetime]:
+    """The expected span of ids missing before row ``at``: from the row before (at least 1 us)."""
+    before, after = (EPOCH + timedelta(milliseconds=int(rows[i][time_index])) for i in (at - 1, at))
+    return before, max(after, before + timedelta(microseconds=1))
 
 
 def _column(archive: GeneratedArchive, key: str, index: int) -> list[int]:
-    data = archive.read(key)
-    assert data is not None
-    return [int(row[index]) for row in csv_rows(data)]
+    return [int(row[index]) for row in _rows(archive, key)]
 
 
 def test_duplicated_agg_trades_are_counted_and_kept(lake: Lake, archive: GeneratedArchive) -> None:
@@ -104,19 +118,13 @@ def test_a_trade_id_jump_is_one_gap_and_the_days_link_up(
 def test_a_trade_id_jump_is_a_gap_inside_the_file_between_the_trades_around_it(
     lake: Lake, archive: GeneratedArchive
 ) -> None:
-    job, key = JOBS[1], TRADES.format(14)
-    data = archive.read(key)
-    assert data is not None
-    rows = csv_rows(data)  # um trades: id, price, qty, quote_qty, time (ms), is_buyer_maker
+    key = TRADES.format(14)
+    rows = _rows(archive, key)  # um trades: id, price, qty, quote_qty, time (ms), is_buyer_maker
     at = next(i for i in range(1, len(rows)) if int(rows[i][0]) - int(rows[i - 1][0]) > 1)
-    before, after = (EPOCH + timedelta(milliseconds=int(rows[i][4])) for i in (at - 1, at))
     first, last = int(rows[at - 1][0]) + 1, int(rows[at][0]) - 1
-    report = lake.gap_report(
-        job.market, job.dataset, job.symbols, job.interval, start=job.start, end=job.end, now=NOW
-    )
-    (gap,) = report.gaps
+    (gap,) = _report(lake, JOBS[1]).gaps
     assert (gap.start, gap.end, gap.kind.value, gap.keys, gap.missing_rows) == (
-        before, max(after, before + timedelta(microseconds=1)), "inside_file", (key,), 1_000,
+        *_around(rows, at, 4), "inside_file", (key,), 1_000,
     )  # fmt: skip
     assert gap.detail == f"ids {first}-{last} missing inside the file (outage or defect)"
     assert last - first + 1 == 1_000
@@ -125,21 +133,15 @@ def test_a_trade_id_jump_is_a_gap_inside_the_file_between_the_trades_around_it(
 def test_trade_ids_skipped_between_aggregate_trades_are_a_gap_and_counted(
     lake: Lake, archive: GeneratedArchive
 ) -> None:
-    data = archive.read(ETH_AGG)
-    assert data is not None
-    rows = csv_rows(data)  # agg id, price, qty, first trade id, last trade id, time (ms), maker
+    rows = _rows(archive, ETH_AGG)  # agg id, price, qty, first/last trade id, time (ms), maker
     at = next(i for i in range(1, len(rows)) if int(rows[i][3]) - int(rows[i - 1][4]) > 1)
-    before, after = (EPOCH + timedelta(milliseconds=int(rows[i][5])) for i in (at - 1, at))
     first, last = int(rows[at - 1][4]) + 1, int(rows[at][3]) - 1
     agg_ids = [int(row[0]) for row in rows]
     assert agg_ids == list(range(agg_ids[0], agg_ids[0] + len(rows)))  # aggregate ids unbroken
-    job = JOBS[5]
-    report = lake.gap_report(
-        job.market, job.dataset, job.symbols, job.interval, start=job.start, end=job.end, now=NOW
-    )
+    report = _report(lake, JOBS[5])
     (gap,) = report.gaps
     assert (gap.start, gap.end, gap.kind.value, gap.keys, gap.missing_rows) == (
-        before, max(after, before + timedelta(microseconds=1)), "inside_file", (ETH_AGG,), 1_000,
+        *_around(rows, at, 5), "inside_file", (ETH_AGG,), 1_000,
     )  # fmt: skip
     assert gap.detail == f"trade ids {first}-{last} missing inside the file (outage or defect)"
     (day,) = report.quality

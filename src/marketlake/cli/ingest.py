@@ -79,10 +79,6 @@ def ingest(
     ] = False,
 ) -> None:
     """Ingest archive partitions into the lake; reruns fetch only what is new or re-published."""
-    if not dry_run:
-        from marketlake.ingest.forkserver import start_forkserver
-
-        start_forkserver()  # decode workers' imports run while this process imports and plans
     from marketlake.cli._progress import IngestProgress
     from marketlake.ingest.request import build_request
     from marketlake.ingest.run import ingest as run_ingest

@@ -314,8 +314,7 @@ class _Analysis:
 
 def _id_gap(key: ArchiveKey, jump: IdJump) -> Gap:
     """The span of ids skipped inside a file: from the row before them to the row after."""
-    start = _EPOCH + timedelta(microseconds=jump.before_us)
-    end = _EPOCH + timedelta(microseconds=max(jump.after_us, jump.before_us + 1))
+    start, end = _between(jump.before_us, jump.after_us)
     last = jump.first_missing + jump.missing - 1
     detail = f"{jump.what} {jump.first_missing}-{last} missing inside the file (outage or defect)"
     return Gap(start, end, GapKind.INSIDE_FILE, detail, (key.zip_key,), jump.missing)
@@ -332,13 +331,20 @@ def _id_breaks(partitions: Iterable[PartitionRows]) -> list[Gap]:
         first, last = before.last_id + 1, after.first_id - 1
         adjacent = after.record.key.first_day == before.record.key.last_day + timedelta(days=1)
         if last >= first and adjacent:
-            since = int(before.times[-1])
-            start = _EPOCH + timedelta(microseconds=since)
-            end = _EPOCH + timedelta(microseconds=max(int(after.times[0]), since + 1))
+            start, end = _between(int(before.times[-1]), int(after.times[0]))
             detail = f"ids {first}-{last} missing between two files (outage or defect)"
             keys = (before.record.key.zip_key, after.record.key.zip_key)
             spans.append(Gap(start, end, GapKind.INSIDE_FILE, detail, keys, last - first + 1))
     return spans
+
+
+def _between(before_us: int, after_us: int) -> tuple[datetime, datetime]:
+    """The span from the row before missing ids to the row after them (at least 1 us long:
+    both rows may share a time)."""
+    return (
+        _EPOCH + timedelta(microseconds=before_us),
+        _EPOCH + timedelta(microseconds=max(after_us, before_us + 1)),
+    )
 
 
 def _covering(
